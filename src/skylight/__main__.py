@@ -1,0 +1,3 @@
+from skylight.cli.main import app
+
+app()

@@ -1,0 +1,28 @@
+"""FastAPI dependencies shared by every domain."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from skylight.kit.db import transaction
+from skylight.kit.settings import Settings
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with transaction(request.app.state.sessionmaker) as session:
+        yield session
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+# scope="function": the commit happens before the response is sent, so a client never sees a
+# success for work that then failed to commit.
+DbSession = Annotated[AsyncSession, Depends(_session, scope="function")]
+AppSettings = Annotated[Settings, Depends(_settings)]
