@@ -1,0 +1,250 @@
+"""Typed async client for the Unipile v1 messaging API (WhatsApp, Telegram, Instagram)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+from skylight.integrations.unipile.pagination import iterate_pages
+from skylight.integrations.unipile.schemas import (
+    Account,
+    AccountCreated,
+    AccountDeleted,
+    AccountList,
+    AccountReconnected,
+    AccountRestarted,
+    Chat,
+    ChatAttendeeList,
+    ChatList,
+    ChatStarted,
+    Checkpoint,
+    Message,
+    MessageList,
+    MessageSent,
+    WebhookCreated,
+    WebhookDeleted,
+    WebhookList,
+)
+from skylight.integrations.unipile.transport import RetryPolicy, Transport
+from skylight.integrations.unipile.wire import (
+    Timestamp,
+    drop_none,
+    form,
+    one_of,
+    page_params,
+    validate,
+)
+
+
+class UnipileClient:
+    """One shared ``httpx.AsyncClient``; use ``async with`` or call ``aclose()``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = 15.0,
+        max_retries: int = 3,
+        backoff_base: float = 0.2,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        if not api_key:
+            raise ValueError("a Unipile API key is required")
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+        )
+        policy = RetryPolicy(max_retries=max_retries, backoff_base=backoff_base)
+        self._t = Transport(self._http, base_url, api_key, timeout=timeout, policy=policy)
+
+    def __repr__(self) -> str:
+        return f"UnipileClient({self._t!r})"
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # Accounts
+
+    async def connect_account(
+        self,
+        provider: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        country: str | None = None,
+    ) -> AccountCreated | Checkpoint:
+        body = drop_none(
+            {"provider": provider, "username": username, "password": password, "country": country}
+        )
+        data = await self._t.request("POST", "/accounts", json_body=body, secrets=[password or ""])
+        result: AccountCreated | Checkpoint = one_of(data, AccountCreated, Checkpoint)
+        return result
+
+    async def solve_checkpoint(
+        self, account_id: str, provider: str, code: str
+    ) -> AccountCreated | AccountReconnected | Checkpoint:
+        body = {"account_id": account_id, "provider": provider, "code": code}
+        data = await self._t.request("POST", "/accounts/checkpoint", json_body=body)
+        result: AccountCreated | AccountReconnected | Checkpoint = one_of(
+            data, AccountCreated, AccountReconnected, Checkpoint
+        )
+        return result
+
+    async def resend_checkpoint(self, account_id: str, provider: str) -> Checkpoint:
+        body = {"account_id": account_id, "provider": provider}
+        data = await self._t.request("POST", "/accounts/checkpoint/resend", json_body=body)
+        return validate(Checkpoint, data)
+
+    async def get_account(self, account_id: str) -> Account:
+        return validate(Account, await self._t.request("GET", f"/accounts/{account_id}"))
+
+    async def list_accounts(
+        self, cursor: str | None = None, limit: int | None = None
+    ) -> AccountList:
+        params = {"cursor": cursor, "limit": limit}
+        return validate(AccountList, await self._t.request("GET", "/accounts", params=params))
+
+    async def delete_account(self, account_id: str) -> AccountDeleted:
+        data = await self._t.request("DELETE", f"/accounts/{account_id}")
+        return validate(AccountDeleted, data)
+
+    async def reconnect_account(
+        self, account_id: str, provider: str, **credentials: str
+    ) -> AccountReconnected | Checkpoint:
+        body = {"provider": provider, **credentials}
+        data = await self._t.request(
+            "POST",
+            f"/accounts/{account_id}",
+            json_body=body,
+            secrets=[credentials.get("password", "")],
+        )
+        result: AccountReconnected | Checkpoint = one_of(data, AccountReconnected, Checkpoint)
+        return result
+
+    async def restart_account(self, account_id: str) -> AccountRestarted:
+        data = await self._t.request("POST", f"/accounts/{account_id}/restart")
+        return validate(AccountRestarted, data)
+
+    # Messaging
+
+    async def start_chat(self, account_id: str, attendees_ids: list[str], text: str) -> ChatStarted:
+        fields = [("account_id", account_id), *(("attendees_ids", a) for a in attendees_ids)]
+        fields.append(("text", text))
+        data = await self._t.request("POST", "/chats", files=form(fields))
+        return validate(ChatStarted, data)
+
+    async def send_message(self, chat_id: str, text: str) -> MessageSent:
+        data = await self._t.request(
+            "POST", f"/chats/{chat_id}/messages", files=form([("text", text)])
+        )
+        return validate(MessageSent, data)
+
+    async def list_chats(
+        self,
+        account_id: str,
+        cursor: str | None = None,
+        limit: int | None = None,
+        after: Timestamp = None,
+        before: Timestamp = None,
+    ) -> ChatList:
+        params = page_params(cursor, limit, after, before, account_id=account_id)
+        return validate(ChatList, await self._t.request("GET", "/chats", params=params))
+
+    async def get_chat(self, chat_id: str) -> Chat:
+        return validate(Chat, await self._t.request("GET", f"/chats/{chat_id}"))
+
+    async def list_chat_messages(
+        self,
+        chat_id: str,
+        cursor: str | None = None,
+        limit: int | None = None,
+        after: Timestamp = None,
+        before: Timestamp = None,
+    ) -> MessageList:
+        params = page_params(cursor, limit, after, before)
+        data = await self._t.request("GET", f"/chats/{chat_id}/messages", params=params)
+        return validate(MessageList, data)
+
+    async def list_messages(
+        self,
+        account_id: str,
+        cursor: str | None = None,
+        limit: int | None = None,
+        after: Timestamp = None,
+        before: Timestamp = None,
+    ) -> MessageList:
+        params = page_params(cursor, limit, after, before, account_id=account_id)
+        return validate(MessageList, await self._t.request("GET", "/messages", params=params))
+
+    async def get_message(self, message_id: str) -> Message:
+        return validate(Message, await self._t.request("GET", f"/messages/{message_id}"))
+
+    async def list_chat_attendees(self, chat_id: str) -> ChatAttendeeList:
+        data = await self._t.request("GET", f"/chats/{chat_id}/attendees")
+        return validate(ChatAttendeeList, data)
+
+    # Webhooks
+
+    async def create_webhook(
+        self,
+        request_url: str,
+        source: str,
+        *,
+        name: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        events: list[str] | None = None,
+        account_ids: list[str] | None = None,
+    ) -> WebhookCreated:
+        body = drop_none(
+            {
+                "request_url": request_url,
+                "source": source,
+                "name": name,
+                "format": "json",
+                "headers": [{"key": k, "value": v} for k, v in (headers or {}).items()],
+                "events": events,
+                "account_ids": account_ids,
+            }
+        )
+        # Header values are shared secrets: keep them out of any error text.
+        secrets = list((headers or {}).values())
+        data = await self._t.request("POST", "/webhooks", json_body=body, secrets=secrets)
+        return validate(WebhookCreated, data)
+
+    async def list_webhooks(
+        self, cursor: str | None = None, limit: int | None = None
+    ) -> WebhookList:
+        params = {"cursor": cursor, "limit": limit}
+        return validate(WebhookList, await self._t.request("GET", "/webhooks", params=params))
+
+    async def delete_webhook(self, webhook_id: str) -> WebhookDeleted:
+        data = await self._t.request("DELETE", f"/webhooks/{webhook_id}")
+        return validate(WebhookDeleted, data)
+
+    # Walking every page
+
+    def iter_accounts(self, page_size: int = 100) -> AsyncIterator[Account]:
+        return iterate_pages(lambda c: self.list_accounts(cursor=c, limit=page_size))
+
+    def iter_chats(self, account_id: str, page_size: int = 100) -> AsyncIterator[Chat]:
+        return iterate_pages(lambda c: self.list_chats(account_id, cursor=c, limit=page_size))
+
+    def iter_chat_messages(self, chat_id: str, page_size: int = 100) -> AsyncIterator[Message]:
+        return iterate_pages(lambda c: self.list_chat_messages(chat_id, cursor=c, limit=page_size))
