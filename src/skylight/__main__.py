@@ -1,3 +1,3 @@
-from skylight.cli.main import app
+from skylight.cli.main import main
 
-app()
+main()

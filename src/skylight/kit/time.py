@@ -1,7 +1,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import PlainSerializer
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def format_api_datetime(value: datetime) -> str:
+    """The seeds' UTC format with microseconds: 2026-03-04T12:00:00.000000Z."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+ApiDateTime = Annotated[datetime, PlainSerializer(format_api_datetime, return_type=str)]

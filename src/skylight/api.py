@@ -1,0 +1,10 @@
+"""The /api/v1 router: every domain's endpoints, in one place."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from skylight.contacts.endpoints import router as contacts_router
+
+api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(contacts_router)

@@ -1,0 +1,1 @@
+"""API keys: shown once, stored as a hash, each bound to one workspace."""

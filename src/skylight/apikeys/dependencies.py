@@ -1,0 +1,30 @@
+"""Authentication of every /api/v1 route: `Authorization: Bearer <key>` or `X-Api-Key: <key>`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from skylight.apikeys.service import Caller, authenticate
+from skylight.kit.dependencies import DbSession
+
+# auto_error=False: a missing key is our 401 in our envelope, not the framework's 403.
+_bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer sk_...")
+_header = APIKeyHeader(name="X-Api-Key", auto_error=False, description="X-Api-Key: sk_...")
+
+
+async def _caller(
+    request: Request,
+    session: DbSession,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header_key: Annotated[str | None, Depends(_header)],
+) -> Caller:
+    secret = header_key or (bearer.credentials if bearer else None)
+    caller = await authenticate(session, secret)
+    request.state.workspace_id = caller.workspace_id
+    return caller
+
+
+CurrentCaller = Annotated[Caller, Depends(_caller)]

@@ -1,0 +1,47 @@
+"""The application factory and its lifespan: engine, sessions and upstream clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from skylight import __version__
+from skylight.api import api_router
+from skylight.kit.db import create_engine, create_sessionmaker
+from skylight.kit.handlers import install_error_handlers
+from skylight.kit.request_id import RequestIdMiddleware
+from skylight.kit.settings import Settings, get_settings
+
+DESCRIPTION = """One REST API for WhatsApp, Telegram and Instagram.
+
+Authenticate every `/api/v1` call with `Authorization: Bearer <key>` or `X-Api-Key: <key>`.
+Responses use the envelope `{"success", "data", "message", "meta"}`; failures are
+`{"success": false, "message", "errors"}`. Every response carries `X-Request-Id`."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.resolved_database_url)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="SkyLight Chat API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_middleware(RequestIdMiddleware)
+    install_error_handlers(app)
+    app.include_router(api_router)
+    return app

@@ -1,0 +1,1 @@
+"""Connected messaging accounts (WhatsApp, Telegram, Instagram) per workspace."""

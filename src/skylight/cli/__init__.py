@@ -1,0 +1,1 @@
+"""The `skylight` command line."""

@@ -1,0 +1,29 @@
+"""`skylight`: serve the API, manage the database, workspaces and keys."""
+
+from __future__ import annotations
+
+import typer
+
+from skylight.cli import keys, workspaces
+from skylight.cli.common import err_console
+from skylight.cli.serve import migrate, serve
+from skylight.kit.errors import SkylightError
+
+app = typer.Typer(
+    help="SkyLight Chat: one REST API for WhatsApp, Telegram and Instagram.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.command()(serve)
+app.command()(migrate)
+app.add_typer(workspaces.app, name="workspaces")
+app.add_typer(keys.app, name="keys")
+
+
+def main() -> None:
+    """Entry point: domain errors are one red line, not a traceback."""
+    try:
+        app()
+    except SkylightError as exc:
+        err_console.print(f"[red]{exc.message}[/red]")
+        raise SystemExit(1) from None

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from skylight.apikeys.service import create_key
+from skylight.app import create_app
+from skylight.cli.common import console, unit_of_work
+from skylight.kit.db import create_engine
+from skylight.kit.migrations import upgrade
+from skylight.kit.settings import Settings, get_settings
+from skylight.workspaces.service import create_workspace, list_workspaces
+
+DEFAULT_WORKSPACE = "default"
+
+
+async def migrate_database(settings: Settings) -> None:
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def bootstrap(settings: Settings) -> str | None:
+    """On an empty database, create the default workspace and a key; return the key."""
+    async with unit_of_work() as session:
+        if await list_workspaces(session):
+            return None
+        workspace = await create_workspace(session, "Default", slug=DEFAULT_WORKSPACE)
+        created = await create_key(session, workspace, "Default key", settings.key_mode)
+        return created.secret
+
+
+def _banner(settings: Settings, host: str, port: int, key: str | None) -> None:
+    base = f"http://{host}:{port}"
+    mode = "sandbox (embedded Unipile simulator)" if settings.sandbox else settings.unipile_dsn
+    console.rule("[bold]SkyLight Chat")
+    console.print(f"API        {base}/api/v1   docs: {base}/docs")
+    console.print(f"Unipile    {mode}")
+    console.print(f"Database   {settings.resolved_database_url}")
+    if key:
+        console.print(
+            f"API key    [bold green]{key}[/bold green]  (shown once; stored only hashed)"
+        )
+        console.print(f'Try it     curl -H "Authorization: Bearer {key}" {base}/api/v1/contacts')
+    else:
+        console.print(
+            "API key    the default workspace exists already; make a new key with\n"
+            f"           skylight keys create --workspace {DEFAULT_WORKSPACE} --name dev"
+        )
+    console.rule()
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind.")] = None,
+    migrate: Annotated[bool, typer.Option(help="Apply pending migrations first.")] = True,
+    bootstrap_default: Annotated[
+        bool,
+        typer.Option(
+            "--bootstrap/--no-bootstrap",
+            help="On an empty database, create a default workspace and print a key.",
+        ),
+    ] = False,
+) -> None:
+    """Run the API server."""
+    settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+    if migrate:
+        asyncio.run(migrate_database(settings))
+    key = asyncio.run(bootstrap(settings)) if bootstrap_default else None
+    _banner(settings, host, port, key)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+
+
+def migrate() -> None:
+    """Apply pending database migrations."""
+    asyncio.run(migrate_database(get_settings()))
+    console.print("[green]Database is at the latest migration.[/green]")

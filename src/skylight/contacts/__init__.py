@@ -1,0 +1,1 @@
+"""Contacts: the people a workspace messages, one per handle per channel."""

@@ -1,0 +1,1 @@
+"""Workspaces: the tenants. Every other row belongs to exactly one."""

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from skylight.app import create_app
+from skylight.kit.db import create_engine
+from skylight.kit.migrations import upgrade
+from skylight.kit.settings import Settings
+from tests.databases import (
+    PostgresUnavailable,
+    fresh_postgres_database,
+    postgres_required,
+    sqlite_url,
+)
+from tests.factories import TenantFixture, make_tenant
+
+
+@pytest.fixture(autouse=True)
+def _no_unplanned_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests may talk to loopback only; anything else is a bug in the test or the code."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        if self.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
+            host = str(address[0])
+            if not (host.startswith("127.") or host in {"::1", "localhost"}):
+                raise RuntimeError(f"unplanned outbound connection to {address!r}")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A migrated database of each kind; PostgreSQL is skipped only when not required."""
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path_factory.mktemp("sqlite"))
+        await _migrate(url)
+        yield url
+        return
+    try:
+        async with fresh_postgres_database() as url:
+            await _migrate(url)
+            yield url
+    except PostgresUnavailable as exc:
+        if postgres_required():
+            pytest.fail(f"PostgreSQL is required (CI=true) but unreachable: {exc}")
+        pytest.skip(f"no PostgreSQL server: {exc}")
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, data_dir: Path) -> Settings:
+    return Settings(database_url=database_url, data_dir=data_dir)
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+def sessionmaker(app: FastAPI) -> async_sessionmaker[AsyncSession]:
+    maker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
+    return maker
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def tenant(sessionmaker: async_sessionmaker[AsyncSession]) -> TenantFixture:
+    return await make_tenant(sessionmaker)
+
+
+@pytest.fixture
+async def other_tenant(sessionmaker: async_sessionmaker[AsyncSession]) -> TenantFixture:
+    return await make_tenant(sessionmaker)
