@@ -1,0 +1,132 @@
+"""Typed async client for the simulator's ``/_sandbox`` control routes."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Literal, Self
+
+import httpx
+from pydantic import BaseModel
+
+from skylight.integrations.unipile.errors import UnipileError
+from skylight.integrations.unipile.schemas import Account, Message, SourceStatus
+from skylight.integrations.unipile.simulator.config import Faults
+from skylight.integrations.unipile.transport import error_from_response
+
+AccountStatusMessage = SourceStatus | Literal["CREATION_SUCCESS", "SYNC_SUCCESS", "RECONNECTED"]
+
+
+class InboundResult(BaseModel):
+    message_id: str
+    chat_id: str
+    attendee_id: str
+    attendee_provider_id: str
+
+
+class SentMessage(BaseModel):
+    account_id: str
+    chat_id: str
+    attendee_provider_id: str
+    text: str | None
+    message_id: str
+    timestamp: str
+
+
+class SentLog(BaseModel):
+    items: list[SentMessage]
+
+
+class SimulatorControl:
+    """Errors come back as the Unipile client's exceptions (same body shape)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = 10.0,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout))
+        self._base = base_url.rstrip("/") + "/_sandbox"
+        self._api_key = api_key
+
+    def __repr__(self) -> str:
+        return f"SimulatorControl(base_url={self._base!r})"
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _call(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
+        try:
+            response = await self._http.request(
+                method,
+                self._base + path,
+                json=json,
+                params=params,
+                headers={"X-API-KEY": self._api_key, "accept": "application/json"},
+            )
+        except httpx.HTTPError as exc:
+            raise UnipileError(f"simulator {method} {path}: {type(exc).__name__}") from None
+        if not response.is_success:
+            raise error_from_response(response, method, path, [self._api_key])
+        return response.json()
+
+    async def scan(self, account_id: str, username: str | None = None) -> Account:
+        """Complete a pending WhatsApp/Telegram QR login (username: WA phone or TG handle)."""
+        body = {"username": username} if username else {}
+        return Account.model_validate(
+            await self._call("POST", f"/accounts/{account_id}/scan", json=body)
+        )
+
+    async def fail(self, account_id: str) -> Account:
+        return Account.model_validate(await self._call("POST", f"/accounts/{account_id}/fail"))
+
+    async def set_status(self, account_id: str, status: AccountStatusMessage) -> Account:
+        data = await self._call("POST", f"/accounts/{account_id}/status", json={"status": status})
+        return Account.model_validate(data)
+
+    async def inbound(
+        self,
+        account_id: str,
+        sender: str,
+        text: str,
+        *,
+        name: str | None = None,
+        from_me: bool = False,
+    ) -> InboundResult:
+        """``sender`` is a phone (WA), a username or numeric id (TG), a username (IG)."""
+        body = {"account_id": account_id, "from": sender, "text": text, "from_me": from_me}
+        if name is not None:
+            body["name"] = name
+        return InboundResult.model_validate(await self._call("POST", "/inbound", json=body))
+
+    async def receipt(self, message_id: str, event: Literal["delivered", "read"]) -> Message:
+        data = await self._call("POST", f"/messages/{message_id}/receipt", json={"event": event})
+        return Message.model_validate(data)
+
+    async def sent(self, account_ids: list[str] | None = None) -> list[SentMessage]:
+        """Messages accepted through the API, newest first."""
+        params = [("account_id", a) for a in account_ids or []]
+        return SentLog.model_validate(await self._call("GET", "/sent", params=params)).items
+
+    async def set_faults(self, faults: Faults | None = None, **fields: Any) -> Faults:
+        """Replace the fault config (no arguments clears it)."""
+        body = (faults or Faults(**fields)).model_dump()
+        return Faults.model_validate(await self._call("POST", "/faults", json=body))
+
+    async def get_faults(self) -> Faults:
+        return Faults.model_validate(await self._call("GET", "/faults"))

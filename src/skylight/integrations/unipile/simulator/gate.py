@@ -1,0 +1,56 @@
+"""ASGI middleware in front of every route: API key check, then injected latency and errors.
+
+Faults hit only Unipile's own routes (``/api/v1``), never the ``/_sandbox`` control routes, and
+they strike before the route runs, so a failed call never changed any state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from skylight.integrations.unipile.simulator.errors import error_response
+from skylight.integrations.unipile.simulator.state import SimulatorState
+
+API_PREFIX = "/api/v1"
+CONTROL_PREFIX = "/_sandbox"
+
+
+class SimulatorGate:
+    def __init__(self, app: ASGIApp, state: SimulatorState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        headers = dict(scope["headers"])
+        key = headers.get(b"x-api-key")
+        if key is None:
+            response = error_response(401, "errors/missing_credentials", "Missing API key", path)
+            await response(scope, receive, send)
+            return
+        if not secrets.compare_digest(key, self.state.config.api_key.encode()):
+            response = error_response(401, "errors/invalid_credentials", "Invalid API key", path)
+            await response(scope, receive, send)
+            return
+        if path.startswith(API_PREFIX):
+            faults = self.state.faults
+            if faults.latency_ms:
+                await asyncio.sleep(faults.latency_ms / 1000)
+            if self.state.chance(faults.error_rate):
+                if self.state.rng.random() < 0.5:
+                    response = error_response(
+                        503, "errors/service_unavailable", "Service unavailable", path
+                    )
+                else:
+                    response = error_response(
+                        500, "errors/unexpected_error", "An unexpected error occurred", path
+                    )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
