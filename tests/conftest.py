@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -20,6 +19,8 @@ from tests.databases import (
     sqlite_url,
 )
 from tests.factories import TenantFixture, make_tenant
+from tests.processes import free_port
+from tests.servers import serve_in_loop
 
 
 @pytest.fixture(autouse=True)
@@ -66,20 +67,31 @@ async def _migrate(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("data")
-
-
-@pytest.fixture(scope="session")
-def settings(database_url: str, data_dir: Path) -> Settings:
-    return Settings(database_url=database_url, data_dir=data_dir)
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    port = free_port()
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path_factory.mktemp("data"),
+        port=port,
+        public_url=f"http://127.0.0.1:{port}",
+        # Sandbox mode (no DSN): the embedded simulator, sped up for tests.
+        simulator_connect_delay_seconds=0.2,
+        simulator_webhook_retry_base_seconds=0.05,
+    )
 
 
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The app served on a real loopback port, so the simulator's webhooks reach it; tests may
+    also call it in-process through `client`."""
     application = create_app(settings)
-    async with application.router.lifespan_context(application):
+    async with serve_in_loop(application, settings.port):
         yield application
+
+
+@pytest.fixture(scope="session")
+def base_url(app: FastAPI, settings: Settings) -> str:
+    return settings.resolved_public_url
 
 
 @pytest.fixture(scope="session")

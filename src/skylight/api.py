@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from skylight.channels.endpoints import router as channels_router
 from skylight.contacts.endpoints import router as contacts_router
+from skylight.sandbox.endpoints import router as sandbox_router
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(contacts_router)
+api_router.include_router(channels_router)
+api_router.include_router(sandbox_router)

@@ -9,10 +9,13 @@ from fastapi import FastAPI
 
 from skylight import __version__
 from skylight.api import api_router
-from skylight.kit.db import create_engine, create_sessionmaker
+from skylight.inbound.endpoints import router as inbound_router
+from skylight.inbound.lifecycle import inbound_webhooks
+from skylight.kit.db import Database, create_engine
 from skylight.kit.handlers import install_error_handlers
 from skylight.kit.request_id import RequestIdMiddleware
 from skylight.kit.settings import Settings, get_settings
+from skylight.upstream import connect_upstream
 
 DESCRIPTION = """One REST API for WhatsApp, Telegram and Instagram.
 
@@ -26,13 +29,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.resolved_database_url)
-        app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
+        db = Database(create_engine(settings.resolved_database_url))
+        app.state.db = db
+        app.state.sessionmaker = db.sessionmaker
         try:
-            yield
+            async with connect_upstream(settings) as upstream:
+                app.state.unipile = upstream.unipile
+                app.state.simulator = upstream.control
+                async with inbound_webhooks(settings, upstream.unipile):
+                    yield
         finally:
-            await engine.dispose()
+            await db.dispose()
 
     app = FastAPI(
         title="SkyLight Chat API",
@@ -44,4 +51,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
     app.include_router(api_router)
+    app.include_router(inbound_router)
     return app

@@ -1,8 +1,10 @@
 """Every table, imported once so the metadata (and Alembic) sees the whole schema."""
 
 from skylight.apikeys.models import ApiKey
+from skylight.channels.models import Channel, ChannelAttempt
 from skylight.contacts.models import Contact
+from skylight.inbound.models import InboxEntry
 from skylight.kit.models import Base
 from skylight.workspaces.models import Workspace
 
-__all__ = ["ApiKey", "Base", "Contact", "Workspace"]
+__all__ = ["ApiKey", "Base", "Channel", "ChannelAttempt", "Contact", "InboxEntry", "Workspace"]

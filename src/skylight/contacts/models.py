@@ -1,19 +1,10 @@
 from __future__ import annotations
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from skylight.channels.types import ChannelType
+from skylight.channels.types import ChannelType, channel_type_enum
 from skylight.kit.models import Base, TimestampMixin
-
-channel_type_column = Enum(
-    ChannelType,
-    name="channel_type",
-    native_enum=False,
-    create_constraint=True,
-    length=16,
-    values_callable=lambda enum: [member.value for member in enum],
-)
 
 
 class Contact(TimestampMixin, Base):
@@ -26,7 +17,7 @@ class Contact(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(255))
-    channel: Mapped[ChannelType] = mapped_column(channel_type_column)
+    channel: Mapped[ChannelType] = mapped_column(channel_type_enum())
     phone: Mapped[str | None] = mapped_column(String(20))
     username: Mapped[str | None] = mapped_column(String(64))
     # How the channel addresses this person (E.164 phone or lower-cased username); unique per

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +66,18 @@ async def transaction(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[
 
 def is_postgres(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+class Database:
+    """Engine + sessions. Flows that call Unipile open one short transaction per step so no
+    transaction (and on SQLite no write lock) is ever held across an upstream call."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessionmaker = create_sessionmaker(engine)
+
+    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return transaction(self.sessionmaker)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -8,13 +8,24 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from skylight.kit.db import transaction
+from skylight.integrations.unipile.client import UnipileClient
+from skylight.kit.db import Database, transaction
 from skylight.kit.settings import Settings
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     async with transaction(request.app.state.sessionmaker) as session:
         yield session
+
+
+def _database(request: Request) -> Database:
+    database: Database = request.app.state.db
+    return database
+
+
+def _unipile(request: Request) -> UnipileClient:
+    client: UnipileClient = request.app.state.unipile
+    return client
 
 
 def _settings(request: Request) -> Settings:
@@ -26,3 +37,6 @@ def _settings(request: Request) -> Settings:
 # success for work that then failed to commit.
 DbSession = Annotated[AsyncSession, Depends(_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(_settings)]
+# For flows with upstream calls: they open their own short transactions (see kit.db.Database).
+Db = Annotated[Database, Depends(_database)]
+UnipileDep = Annotated[UnipileClient, Depends(_unipile)]

@@ -11,7 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SKYLIGHT_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="SKYLIGHT_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     environment: Literal["development", "production"] = "development"
     data_dir: Path = Path("./data")
@@ -30,11 +32,27 @@ class Settings(BaseSettings):
     # Shared secret Unipile sends back in a header on every webhook; generated if unset.
     unipile_webhook_secret: SecretStr | None = None
 
+    # Sandbox mode: the Unipile simulator runs inside the server on this loopback port (0: any
+    # free port), or SKYLIGHT_SANDBOX=true with a DSN pointing at `skylight simulator`.
+    sandbox_external: bool = Field(default=False, alias="SKYLIGHT_SANDBOX")
+    simulator_port: int = Field(default=0, ge=0, le=65535)
+    simulator_connect_delay_seconds: float = Field(default=1.0, ge=0)
+    simulator_webhook_retry_base_seconds: float = Field(default=2.0, gt=0)
+
     log_level: str = "INFO"
 
     @property
     def sandbox(self) -> bool:
+        """Sandbox helpers are on and keys are sk_test_: the upstream is a simulator."""
+        return self.unipile_dsn is None or self.sandbox_external
+
+    @property
+    def embedded_simulator(self) -> bool:
         return self.unipile_dsn is None
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:

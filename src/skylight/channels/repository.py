@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from skylight.channels.models import AttemptState, Channel, ChannelAttempt
+from skylight.channels.types import ChannelType
+
+
+class ChannelRepository:
+    """Queries scoped to one workspace."""
+
+    def __init__(self, session: AsyncSession, workspace_id: int) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+
+    async def get(self, channel_type: ChannelType) -> Channel | None:
+        return await self.session.scalar(
+            select(Channel).where(
+                Channel.workspace_id == self.workspace_id, Channel.type == channel_type
+            )
+        )
+
+    async def all(self) -> Sequence[Channel]:
+        rows = await self.session.scalars(
+            select(Channel).where(Channel.workspace_id == self.workspace_id).order_by(Channel.id)
+        )
+        return rows.all()
+
+    async def add(self, row: Channel | ChannelAttempt) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def attempt(self, channel_type: ChannelType, account_id: str) -> ChannelAttempt | None:
+        return await self.session.scalar(
+            select(ChannelAttempt).where(
+                ChannelAttempt.workspace_id == self.workspace_id,
+                ChannelAttempt.type == channel_type,
+                ChannelAttempt.unipile_account_id == account_id,
+            )
+        )
+
+    async def pending_attempts(self, channel_type: ChannelType) -> Sequence[ChannelAttempt]:
+        rows = await self.session.scalars(
+            select(ChannelAttempt).where(
+                ChannelAttempt.workspace_id == self.workspace_id,
+                ChannelAttempt.type == channel_type,
+                ChannelAttempt.state == AttemptState.PENDING,
+            )
+        )
+        return rows.all()
+
+    async def owns_account(self, account_id: str) -> bool:
+        found = await self.session.scalar(
+            select(ChannelAttempt.id).where(
+                ChannelAttempt.workspace_id == self.workspace_id,
+                ChannelAttempt.unipile_account_id == account_id,
+            )
+        )
+        return found is not None
+
+    async def account_ids(self) -> list[str]:
+        rows = await self.session.scalars(
+            select(ChannelAttempt.unipile_account_id).where(
+                ChannelAttempt.workspace_id == self.workspace_id
+            )
+        )
+        return list(rows)
+
+    async def remove(self, channel: Channel) -> None:
+        await self.session.execute(
+            delete(ChannelAttempt).where(
+                ChannelAttempt.workspace_id == self.workspace_id,
+                ChannelAttempt.type == channel.type,
+            )
+        )
+        await self.session.execute(
+            delete(Channel).where(
+                Channel.workspace_id == self.workspace_id, Channel.id == channel.id
+            )
+        )
+
+
+class AccountLookup:
+    """Unipile's webhooks name an account, not a workspace: find the rows that own it."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def channel(self, account_id: str) -> Channel | None:
+        return await self.session.scalar(
+            select(Channel).where(Channel.unipile_account_id == account_id)
+        )
+
+    async def attempt(self, account_id: str) -> ChannelAttempt | None:
+        return await self.session.scalar(
+            select(ChannelAttempt).where(ChannelAttempt.unipile_account_id == account_id)
+        )

@@ -1,0 +1,249 @@
+"""Channel rules: connect (QR or Instagram credentials), status, refresh, disconnect.
+
+Each flow runs as short steps: read in one transaction, call Unipile with none open, write in
+another. Nothing is written when Unipile fails."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from skylight.apikeys.service import Caller
+from skylight.channels.models import AttemptState, Channel, ChannelAttempt
+from skylight.channels.repository import ChannelRepository
+from skylight.channels.schemas import ChannelOut, ChannelStatusOut, QrConnectOut
+from skylight.channels.state import apply_upstream_status, expire_if_due, username_from_account
+from skylight.channels.types import QR_CHANNELS, ChannelType, SyncStatus
+from skylight.integrations.unipile.client import UnipileClient
+from skylight.integrations.unipile.errors import UnipileError, UnipileNotFound
+from skylight.kit.db import Database
+from skylight.kit.errors import Conflict, NotFound, Unprocessable
+from skylight.kit.time import utcnow
+
+# Unipile's authentication intents live five minutes.
+ATTEMPT_TTL = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ChannelContext:
+    db: Database
+    unipile: UnipileClient
+    caller: Caller
+    type: ChannelType
+
+    def repo(self, session: AsyncSession) -> ChannelRepository:
+        return ChannelRepository(session, self.caller.workspace_id)
+
+    def out(self, channel: Channel) -> ChannelOut:
+        return ChannelOut.build(channel, self.caller.workspace_timezone)
+
+
+def not_connected(channel_type: ChannelType) -> NotFound:
+    return NotFound(f"{channel_type.label} is not connected.")
+
+
+async def delete_upstream(unipile: UnipileClient, account_id: str) -> None:
+    """Delete an account at Unipile; one that is already gone is what we wanted."""
+    try:
+        await unipile.delete_account(account_id)
+    except UnipileNotFound:
+        return
+
+
+async def start_account(
+    ctx: ChannelContext,
+    account_id: str,
+    *,
+    qr_code: str | None,
+    checkpoint_type: str | None,
+    connected: bool,
+    username: str | None = None,
+) -> Channel:
+    """Record a new Unipile account as the channel's current one (replacing any pending try)."""
+    now = utcnow()
+    async with ctx.db.transaction() as session:
+        repo = ctx.repo(session)
+        for old in await repo.pending_attempts(ctx.type):
+            old.state = AttemptState.REPLACED
+        await repo.add(
+            ChannelAttempt(
+                workspace_id=ctx.caller.workspace_id,
+                type=ctx.type,
+                unipile_account_id=account_id,
+                state=AttemptState.CONNECTED if connected else AttemptState.PENDING,
+                checkpoint_type=checkpoint_type,
+                qr_code=qr_code,
+                expires_at=now + ATTEMPT_TTL,
+            )
+        )
+        channel = await repo.get(ctx.type)
+        if channel is None:
+            channel = Channel(workspace_id=ctx.caller.workspace_id, type=ctx.type)
+            session.add(channel)
+        channel.unipile_account_id = account_id
+        channel.username = username
+        channel.connected_at = now if connected else None
+        channel.sync_status = (SyncStatus.OK if connected else SyncStatus.CONNECTING).value
+        channel.last_synced_at = now
+        await session.flush()
+        return channel
+
+
+async def ensure_can_connect(ctx: ChannelContext) -> list[str]:
+    """409 when connected; otherwise the Unipile accounts the new attempt supersedes."""
+    async with ctx.db.transaction() as session:
+        repo = ctx.repo(session)
+        channel = await repo.get(ctx.type)
+        if channel is not None and channel.is_connected:
+            raise Conflict(f"{ctx.type.label} is already connected. Disconnect it first.")
+        stale = {a.unipile_account_id for a in await repo.pending_attempts(ctx.type)}
+        if channel is not None and channel.unipile_account_id:
+            stale.add(channel.unipile_account_id)
+        return sorted(stale)
+
+
+async def connect_qr(ctx: ChannelContext) -> QrConnectOut:
+    stale = await ensure_can_connect(ctx)
+    for account_id in stale:
+        await delete_upstream(ctx.unipile, account_id)
+    checkpoint = await ctx.unipile.connect_account(ctx.type.provider)
+    qr_code = getattr(getattr(checkpoint, "checkpoint", None), "qrcode", None)
+    if not qr_code:
+        raise Unprocessable("Unipile did not return a QR code for this account.")
+    await start_account(
+        ctx, checkpoint.account_id, qr_code=qr_code, checkpoint_type="QRCODE", connected=False
+    )
+    return QrConnectOut(account_id=checkpoint.account_id, qr_code=qr_code)
+
+
+async def status(ctx: ChannelContext, account_id: str | None) -> ChannelStatusOut:
+    async with ctx.db.transaction() as session:
+        repo = ctx.repo(session)
+        channel = await repo.get(ctx.type)
+        attempt = await _attempt_for(repo, ctx.type, channel, account_id)
+        # Instagram's status is from local records (the seed); QR logins are also polled.
+        poll = (
+            ctx.type in QR_CHANNELS
+            and attempt is not None
+            and attempt.pending
+            and attempt.expires_at > utcnow()
+        )
+    if poll and attempt is not None:
+        # Don't wait only for the webhook: ask Unipile (a lost webhook must not leave it stuck).
+        await _poll_account(ctx, attempt.unipile_account_id)
+    async with ctx.db.transaction() as session:
+        repo = ctx.repo(session)
+        channel = await repo.get(ctx.type)
+        attempt = await _attempt_for(repo, ctx.type, channel, account_id)
+        if attempt is not None:
+            expire_if_due(channel, attempt, utcnow())
+        if channel is None:
+            raise not_connected(ctx.type)
+        out = ctx.out(channel)
+        if attempt is None:
+            completed, in_progress = channel.is_connected, False
+        else:
+            completed = attempt.state == AttemptState.CONNECTED and channel.is_connected
+            in_progress = attempt.pending
+        return ChannelStatusOut(**out.model_dump(), completed=completed, in_progress=in_progress)
+
+
+async def _attempt_for(
+    repo: ChannelRepository,
+    channel_type: ChannelType,
+    channel: Channel | None,
+    account_id: str | None,
+) -> ChannelAttempt | None:
+    if account_id is not None:
+        attempt = await repo.attempt(channel_type, account_id)
+        if attempt is None:
+            raise NotFound(f"No {channel_type.label} connection attempt with this account_id.")
+        return attempt
+    if channel is None or channel.unipile_account_id is None:
+        return None
+    return await repo.attempt(channel_type, channel.unipile_account_id)
+
+
+async def _poll_account(ctx: ChannelContext, account_id: str) -> None:
+    try:
+        account = await ctx.unipile.get_account(account_id)
+    except UnipileNotFound:
+        await apply_status(ctx, account_id, "DELETED", username=None)
+        return
+    except UnipileError:
+        return  # best effort: the local state stands and the next poll tries again
+    if account.status is not None:
+        await apply_status(
+            ctx, account_id, account.status, username=username_from_account(ctx.type, account)
+        )
+
+
+async def apply_status(
+    ctx: ChannelContext, account_id: str, upstream: str, *, username: str | None
+) -> None:
+    async with ctx.db.transaction() as session:
+        repo = ctx.repo(session)
+        channel = await repo.get(ctx.type)
+        if channel is not None and channel.unipile_account_id != account_id:
+            channel = None
+        attempt = await repo.attempt(ctx.type, account_id)
+        apply_upstream_status(channel, attempt, upstream, utcnow())
+        if channel is not None and username:
+            channel.username = username
+
+
+async def refresh(ctx: ChannelContext) -> ChannelOut:
+    async with ctx.db.transaction() as session:
+        channel = await ctx.repo(session).get(ctx.type)
+        if channel is None or channel.unipile_account_id is None:
+            raise not_connected(ctx.type)
+        account_id = channel.unipile_account_id
+    try:
+        account = await ctx.unipile.get_account(account_id)
+    except UnipileNotFound:
+        await apply_status(ctx, account_id, "DELETED", username=None)
+    else:
+        if account.status is not None:
+            await apply_status(
+                ctx, account_id, account.status, username=username_from_account(ctx.type, account)
+            )
+    async with ctx.db.transaction() as session:
+        channel = await ctx.repo(session).get(ctx.type)
+        if channel is None:
+            raise not_connected(ctx.type)
+        return ctx.out(channel)
+
+
+async def list_channels(db: Database, caller: Caller) -> list[ChannelOut]:
+    async with db.transaction() as session:
+        rows = await ChannelRepository(session, caller.workspace_id).all()
+        return [ChannelOut.build(row, caller.workspace_timezone) for row in rows]
+
+
+async def blocking_campaign(ctx: ChannelContext) -> str | None:
+    """The seam for outreach campaigns: the name of a running or paused campaign on this
+    channel, which forbids disconnecting it. Campaigns do not exist yet, so nothing blocks."""
+    return None
+
+
+async def disconnect(ctx: ChannelContext) -> None:
+    async with ctx.db.transaction() as session:
+        channel = await ctx.repo(session).get(ctx.type)
+        if channel is None:
+            raise not_connected(ctx.type)
+        campaign = await blocking_campaign(ctx)
+        if campaign is not None:
+            raise Unprocessable(
+                f"The outreach campaign '{campaign}' is running or paused on this channel. "
+                "Cancel it first."
+            )
+        account_id = channel.unipile_account_id
+    if account_id:
+        await delete_upstream(ctx.unipile, account_id)
+    async with ctx.db.transaction() as session:
+        repo = ctx.repo(session)
+        channel = await repo.get(ctx.type)
+        if channel is not None:
+            await repo.remove(channel)

@@ -1,0 +1,1 @@
+"""Webhooks Unipile sends us: account status changes and messaging events."""

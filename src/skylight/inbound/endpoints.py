@@ -1,0 +1,39 @@
+"""POST /webhooks/unipile: Unipile's webhooks, authenticated by the shared-secret header."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+
+from skylight.inbound import service
+from skylight.inbound.secret import HEADER, matches, webhook_secret
+from skylight.kit.dependencies import AppSettings, Db, UnipileDep
+from skylight.kit.envelope import MessageResponse
+from skylight.kit.errors import BadRequest, Unauthorized
+
+router = APIRouter(tags=["unipile webhooks"])
+_MAX_BODY = 1_000_000
+
+
+@router.post("/webhooks/unipile", response_model=MessageResponse)
+async def receive(
+    request: Request,
+    settings: AppSettings,
+    db: Db,
+    unipile: UnipileDep,
+    secret: Annotated[str | None, Header(alias=HEADER, include_in_schema=False)] = None,
+) -> MessageResponse:
+    if not matches(webhook_secret(settings), secret):
+        raise Unauthorized("Missing or wrong Unipile-Auth header.")
+    raw = await request.body()
+    if len(raw) > _MAX_BODY:
+        raise BadRequest("Webhook body too large.")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        # Unipile sends no JSON content type by default, so the body is parsed whatever it says.
+        raise BadRequest("Malformed JSON body.") from None
+    applied = await service.handle(db, unipile, service.parse(data))
+    return MessageResponse(message="Applied." if applied else "Already applied.")

@@ -1,0 +1,34 @@
+"""The shared secret Unipile echoes in a header on every webhook (Unipile has no signatures)."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from skylight.kit.settings import Settings
+
+HEADER = "Unipile-Auth"
+_FILE = "unipile-webhook-secret"
+
+
+def webhook_secret(settings: Settings) -> str:
+    """From the settings, or generated once and kept in the data directory (mode 0600).
+
+    Several processes on different machines must share it: set SKYLIGHT_UNIPILE_WEBHOOK_SECRET."""
+    if settings.unipile_webhook_secret is not None:
+        return settings.unipile_webhook_secret.get_secret_value()
+    path = Path(settings.data_dir) / _FILE
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+def matches(expected: str, given: str | None) -> bool:
+    return given is not None and hmac.compare_digest(expected.encode(), given.encode())

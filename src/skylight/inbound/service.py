@@ -1,0 +1,61 @@
+"""Route each Unipile webhook to the domain that owns it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from skylight.channels.webhooks import on_account_status
+from skylight.inbound.repository import InboxRepository
+from skylight.integrations.unipile.client import UnipileClient
+from skylight.integrations.unipile.schemas import (
+    AccountStatusWebhookPayload,
+    MessagingWebhookPayload,
+    parse_webhook_payload,
+)
+from skylight.kit.db import Database
+from skylight.kit.errors import Unprocessable
+
+logger = logging.getLogger("skylight.inbound")
+
+# Applies one messaging event inside the inbox's transaction (the Messages domain provides it).
+MessagingHandler = Callable[[AsyncSession, MessagingWebhookPayload], Awaitable[None]]
+
+
+async def _ignore(_session: AsyncSession, payload: MessagingWebhookPayload) -> None:
+    logger.info("messaging webhook %s for %s not applied", payload.event, payload.account_id)
+
+
+messaging_handler: MessagingHandler = _ignore
+
+
+def parse(data: Any) -> MessagingWebhookPayload | AccountStatusWebhookPayload:
+    if not isinstance(data, dict):
+        raise Unprocessable("The webhook body must be a JSON object.")
+    try:
+        return parse_webhook_payload(data)
+    except ValidationError as exc:
+        fields = {".".join(str(p) for p in e["loc"]) or "body": [e["msg"]] for e in exc.errors()}
+        raise Unprocessable("Not a Unipile webhook payload we understand.", errors=fields) from None
+
+
+async def handle(
+    db: Database,
+    unipile: UnipileClient,
+    payload: MessagingWebhookPayload | AccountStatusWebhookPayload,
+) -> bool:
+    """Apply one webhook. Returns False when it was a redelivery (already applied)."""
+    if isinstance(payload, AccountStatusWebhookPayload):
+        # Applying a status is idempotent, so no inbox entry is needed.
+        await on_account_status(db, unipile, payload.account_status)
+        return True
+    key = f"{payload.event}:{payload.message_id}"
+    async with db.transaction() as session:
+        if not await InboxRepository(session).claim(key, payload.account_id, payload.event):
+            return False
+        await messaging_handler(session, payload)
+    return True

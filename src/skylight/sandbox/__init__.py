@@ -1,0 +1,1 @@
+"""Sandbox helpers (like Stripe's test helpers): drive the simulated Unipile from tests."""

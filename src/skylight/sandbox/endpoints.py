@@ -1,0 +1,67 @@
+"""/api/v1/sandbox/...: present only when the upstream is the simulator (404 otherwise)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, status
+
+from skylight.apikeys.dependencies import CurrentCaller
+from skylight.integrations.unipile.simulator.control import SimulatorControl
+from skylight.kit.dependencies import Db
+from skylight.kit.envelope import DataMessageResponse, DataResponse, MessageResponse
+from skylight.kit.errors import NotFound
+from skylight.sandbox import service
+from skylight.sandbox.schemas import FaultsIn, InboundIn, InboundOut, ScanIn, SentOut, StatusIn
+from skylight.sandbox.service import SandboxContext
+
+router = APIRouter(prefix="/sandbox", tags=["sandbox"])
+AccountId = Annotated[str, Path(min_length=1, max_length=128)]
+
+
+def _context(request: Request, caller: CurrentCaller, db: Db) -> SandboxContext:
+    control: SimulatorControl | None = request.app.state.simulator
+    if control is None:
+        raise NotFound("Not found.")
+    return SandboxContext(db=db, control=control, caller=caller)
+
+
+Ctx = Annotated[SandboxContext, Depends(_context)]
+
+
+@router.post("/accounts/{account_id}/scan", response_model=MessageResponse)
+async def scan(ctx: Ctx, account_id: AccountId, body: ScanIn | None = None) -> MessageResponse:
+    await service.scan(ctx, account_id, body.username if body else None)
+    return MessageResponse(message="QR code scanned; the account is connecting.")
+
+
+@router.post("/accounts/{account_id}/fail", response_model=MessageResponse)
+async def fail(ctx: Ctx, account_id: AccountId) -> MessageResponse:
+    await service.fail(ctx, account_id)
+    return MessageResponse(message="The QR connection attempt failed.")
+
+
+@router.post("/accounts/{account_id}/status", response_model=MessageResponse)
+async def set_status(ctx: Ctx, account_id: AccountId, body: StatusIn) -> MessageResponse:
+    await service.set_status(ctx, account_id, body.status)
+    return MessageResponse(message=f"Upstream status set to {body.status}.")
+
+
+@router.post(
+    "/inbound",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DataMessageResponse[InboundOut],
+)
+async def inbound(ctx: Ctx, body: InboundIn) -> DataMessageResponse[InboundOut]:
+    result = await service.inbound(ctx, body)
+    return DataMessageResponse(data=result, message="Inbound message delivered to Unipile.")
+
+
+@router.get("/sent", response_model=DataResponse[list[SentOut]])
+async def sent(ctx: Ctx) -> DataResponse[list[SentOut]]:
+    return DataResponse(data=await service.sent(ctx))
+
+
+@router.post("/faults", response_model=DataResponse[FaultsIn])
+async def faults(ctx: Ctx, body: FaultsIn) -> DataResponse[FaultsIn]:
+    return DataResponse(data=await service.set_faults(ctx, body))

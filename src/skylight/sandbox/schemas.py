@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from skylight.channels.types import ChannelType
+from skylight.kit.params import CleanStr
+
+Text = Annotated[CleanStr, StringConstraints(min_length=1, max_length=4096)]
+Handle = Annotated[CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+UpstreamStatus = Literal[
+    "OK",
+    "CONNECTING",
+    "CREDENTIALS",
+    "PERMISSIONS",
+    "STOPPED",
+    "ERROR",
+    "CREATION_SUCCESS",
+    "SYNC_SUCCESS",
+    "RECONNECTED",
+]
+
+
+class ScanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: Handle | None = Field(
+        default=None, description="The phone (WhatsApp) or username (Telegram) that scanned."
+    )
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: UpstreamStatus
+
+
+class InboundIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    channel: ChannelType
+    sender: Handle = Field(
+        alias="from",
+        description="WhatsApp: a phone. Telegram: a username or id. Instagram: a username.",
+    )
+    name: Annotated[CleanStr, StringConstraints(max_length=255)] | None = None
+    text: Text
+
+
+class InboundOut(BaseModel):
+    unipile_message_id: str
+    unipile_chat_id: str
+
+
+class SentOut(BaseModel):
+    account_id: str
+    chat_id: str
+    attendee_provider_id: str
+    text: str | None
+    message_id: str
+    timestamp: str
+
+
+class FaultsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    latency_ms: int = Field(default=0, ge=0, le=120_000)
+    webhook_drop_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    webhook_duplicate_rate: float = Field(default=0.0, ge=0.0, le=1.0)

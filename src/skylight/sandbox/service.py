@@ -1,0 +1,68 @@
+"""Every helper acts only on the caller's own accounts: another workspace's id is a 404."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from skylight.apikeys.service import Caller
+from skylight.channels.repository import ChannelRepository
+from skylight.channels.types import ChannelType
+from skylight.integrations.unipile.simulator.config import Faults
+from skylight.integrations.unipile.simulator.control import SimulatorControl
+from skylight.kit.db import Database
+from skylight.kit.errors import NotFound, Unprocessable
+from skylight.sandbox.schemas import FaultsIn, InboundIn, InboundOut, SentOut
+
+
+@dataclass(frozen=True)
+class SandboxContext:
+    db: Database
+    control: SimulatorControl
+    caller: Caller
+
+
+async def _owned_account(ctx: SandboxContext, account_id: str) -> None:
+    async with ctx.db.transaction() as session:
+        if not await ChannelRepository(session, ctx.caller.workspace_id).owns_account(account_id):
+            raise NotFound("No account with this id in this workspace.")
+
+
+async def scan(ctx: SandboxContext, account_id: str, username: str | None) -> None:
+    await _owned_account(ctx, account_id)
+    await ctx.control.scan(account_id, username)
+
+
+async def fail(ctx: SandboxContext, account_id: str) -> None:
+    await _owned_account(ctx, account_id)
+    await ctx.control.fail(account_id)
+
+
+async def set_status(ctx: SandboxContext, account_id: str, status: str) -> None:
+    await _owned_account(ctx, account_id)
+    await ctx.control.set_status(account_id, status)  # type: ignore[arg-type]
+
+
+async def inbound(ctx: SandboxContext, body: InboundIn) -> InboundOut:
+    async with ctx.db.transaction() as session:
+        channel = await ChannelRepository(session, ctx.caller.workspace_id).get(body.channel)
+        if channel is None or not channel.is_connected or channel.unipile_account_id is None:
+            raise Unprocessable(f"No {body.channel.value} channel connected.")
+        account_id = channel.unipile_account_id
+    sender = body.sender
+    if body.channel is ChannelType.INSTAGRAM or body.channel is ChannelType.TELEGRAM:
+        sender = sender.removeprefix("@")
+    result = await ctx.control.inbound(account_id, sender, body.text, name=body.name)
+    return InboundOut(unipile_message_id=result.message_id, unipile_chat_id=result.chat_id)
+
+
+async def sent(ctx: SandboxContext) -> list[SentOut]:
+    async with ctx.db.transaction() as session:
+        accounts = await ChannelRepository(session, ctx.caller.workspace_id).account_ids()
+    if not accounts:
+        return []
+    return [SentOut(**item.model_dump()) for item in await ctx.control.sent(accounts)]
+
+
+async def set_faults(ctx: SandboxContext, body: FaultsIn) -> FaultsIn:
+    faults = await ctx.control.set_faults(Faults(**body.model_dump()))
+    return FaultsIn(**faults.model_dump())

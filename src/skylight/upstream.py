@@ -1,0 +1,96 @@
+"""Unipile for this process: the real client, pointed at Unipile or at a simulator.
+
+With no SKYLIGHT_UNIPILE_DSN the simulator runs embedded, as a second HTTP server on a
+loopback port inside this process, so the client code path is the same real HTTP as in
+production."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from skylight.integrations.unipile.client import UnipileClient
+from skylight.integrations.unipile.simulator.app import create_simulator_app
+from skylight.integrations.unipile.simulator.config import SimulatorConfig
+from skylight.integrations.unipile.simulator.control import SimulatorControl
+from skylight.kit.settings import Settings
+
+
+@dataclass(frozen=True)
+class Upstream:
+    unipile: UnipileClient
+    # The simulator's control routes; None when talking to the real Unipile.
+    control: SimulatorControl | None
+    dsn: str
+
+
+class EmbeddedServer(uvicorn.Server):
+    # The outer server owns SIGINT/SIGTERM; it stops us through its lifespan.
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@asynccontextmanager
+async def embedded_simulator(settings: Settings, api_key: str) -> AsyncIterator[str]:
+    config = SimulatorConfig(
+        api_key=api_key,
+        db_path=Path(settings.data_dir) / "unipile-simulator.db",
+        connect_delay_seconds=settings.simulator_connect_delay_seconds,
+        webhook_retry_base_seconds=settings.simulator_webhook_retry_base_seconds,
+    )
+    config.db_path.parent.mkdir(parents=True, exist_ok=True)
+    server = EmbeddedServer(
+        uvicorn.Config(
+            create_simulator_app(config),
+            host="127.0.0.1",
+            port=settings.simulator_port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # re-raise why it could not start
+            raise RuntimeError("the embedded Unipile simulator stopped during start-up")
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@asynccontextmanager
+async def connect_upstream(settings: Settings) -> AsyncIterator[Upstream]:
+    async with contextlib.AsyncExitStack() as stack:
+        if settings.embedded_simulator:
+            api_key = secrets.token_urlsafe(24)
+            dsn = await stack.enter_async_context(embedded_simulator(settings, api_key))
+        else:
+            assert settings.unipile_dsn is not None
+            if settings.unipile_api_key is None:
+                raise RuntimeError("SKYLIGHT_UNIPILE_API_KEY is required with a Unipile DSN")
+            dsn, api_key = settings.unipile_dsn, settings.unipile_api_key.get_secret_value()
+        client = UnipileClient(
+            dsn,
+            api_key,
+            timeout=settings.unipile_timeout_seconds,
+            max_retries=settings.unipile_max_retries,
+        )
+        stack.push_async_callback(client.aclose)
+        control = None
+        if settings.sandbox:
+            control = SimulatorControl(dsn, api_key)
+            stack.push_async_callback(control.aclose)
+        yield Upstream(unipile=client, control=control, dsn=dsn)
