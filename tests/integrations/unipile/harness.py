@@ -105,3 +105,29 @@ class WebhookReceiver:
                 raise AssertionError(f"webhooks not received in time: {self.payloads()}")
             await asyncio.sleep(0.02)
         return self.received
+
+    async def wait_attempts(self, n: int, within: float = 5.0) -> None:
+        """Until ``n`` POSTs arrived, answered with success or not."""
+        deadline = time.monotonic() + within
+        while self.attempts < n:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"only {self.attempts} webhook attempts")
+            await asyncio.sleep(0.01)
+
+
+@dataclass
+class ScriptedUpstream:
+    """Answers each request with the next scripted (status, headers, body); repeats the last."""
+
+    script: list[tuple[int, dict[str, str], bytes]]
+    hits: int = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await WebhookReceiver()(scope, receive, send)
+            return
+        status, headers, body = self.script[min(self.hits, len(self.script) - 1)]
+        self.hits += 1
+        raw_headers = [(k.encode(), v.encode()) for k, v in headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": body})
