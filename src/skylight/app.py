@@ -15,6 +15,7 @@ from skylight.kit.db import Database, create_engine
 from skylight.kit.handlers import install_error_handlers
 from skylight.kit.request_id import RequestIdMiddleware
 from skylight.kit.settings import Settings, get_settings
+from skylight.messages.reconciler import Reconciler
 from skylight.upstream import connect_upstream
 
 DESCRIPTION = """One REST API for WhatsApp, Telegram and Instagram.
@@ -36,7 +37,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async with connect_upstream(settings) as upstream:
                 app.state.unipile = upstream.unipile
                 app.state.simulator = upstream.control
-                async with inbound_webhooks(settings, upstream.unipile):
+                reconciler = Reconciler(db, upstream.unipile, settings.reconcile_interval_seconds)
+                app.state.reconciler = reconciler
+                async with inbound_webhooks(settings, upstream.unipile), reconciler.running():
                     yield
         finally:
             await db.dispose()

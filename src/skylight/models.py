@@ -3,8 +3,23 @@
 from skylight.apikeys.models import ApiKey
 from skylight.channels.models import Channel, ChannelAttempt
 from skylight.contacts.models import Contact
+from skylight.conversations.models import Conversation
+from skylight.idempotency.models import IdempotencyKey
 from skylight.inbound.models import InboxEntry
 from skylight.kit.models import Base
+from skylight.messages.models import Chat, Message
 from skylight.workspaces.models import Workspace
 
-__all__ = ["ApiKey", "Base", "Channel", "ChannelAttempt", "Contact", "InboxEntry", "Workspace"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Channel",
+    "ChannelAttempt",
+    "Chat",
+    "Contact",
+    "Conversation",
+    "IdempotencyKey",
+    "InboxEntry",
+    "Message",
+    "Workspace",
+]

@@ -24,6 +24,8 @@ class Channel(TimestampMixin, Base):
     # Set once Unipile has created the account (QR scanned, credentials or 2FA accepted).
     connected_at: Mapped[datetime | None] = mapped_column(default=None)
     last_synced_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Messages up to here were caught up from Unipile's lists (see messages.reconcile).
+    reconciled_at: Mapped[datetime | None] = mapped_column(default=None)
 
     @property
     def status(self) -> SyncStatus:

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.channels.models import AttemptState, Channel, ChannelAttempt
-from skylight.channels.types import ChannelType
+from skylight.channels.types import HEALTHY, ChannelType
 
 
 class ChannelRepository:
@@ -97,4 +98,19 @@ class AccountLookup:
     async def attempt(self, account_id: str) -> ChannelAttempt | None:
         return await self.session.scalar(
             select(ChannelAttempt).where(ChannelAttempt.unipile_account_id == account_id)
+        )
+
+    async def healthy(self) -> Sequence[Channel]:
+        rows = await self.session.scalars(
+            select(Channel).where(
+                Channel.unipile_account_id.is_not(None),
+                Channel.connected_at.is_not(None),
+                Channel.sync_status.in_([s.value for s in HEALTHY]),
+            )
+        )
+        return rows.all()
+
+    async def mark_reconciled(self, channel_id: int, at: datetime) -> None:
+        await self.session.execute(
+            update(Channel).where(Channel.id == channel_id).values(reconciled_at=at)
         )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from skylight.channels.models import Channel
 from skylight.channels.repository import AccountLookup
 from skylight.channels.state import apply_upstream_status, username_from_account
-from skylight.channels.types import ChannelType
+from skylight.channels.types import HEALTHY, ChannelType
 from skylight.integrations.unipile.client import UnipileClient
 from skylight.integrations.unipile.errors import UnipileError
 from skylight.integrations.unipile.schemas import AccountStatusEvent
@@ -39,7 +40,12 @@ async def on_account_status(
         lookup = AccountLookup(session)
         channel = await lookup.channel(event.account_id)
         attempt = await lookup.attempt(event.account_id)
+        was_healthy = channel is not None and _healthy(channel)
         apply_upstream_status(channel, attempt, event.message, utcnow())
         if channel is not None and username and not channel.username:
             channel.username = username
-    return True
+        return channel is not None and not was_healthy and _healthy(channel)
+
+
+def _healthy(channel: Channel) -> bool:
+    return channel.is_connected and channel.status in HEALTHY

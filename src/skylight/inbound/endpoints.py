@@ -35,5 +35,7 @@ async def receive(
     except ValueError:
         # Unipile sends no JSON content type by default, so the body is parsed whatever it says.
         raise BadRequest("Malformed JSON body.") from None
-    applied = await service.handle(db, unipile, service.parse(data))
+    applied = await service.handle(
+        db, unipile, service.parse(data), request.app.state.reconciler.trigger
+    )
     return MessageResponse(message="Applied." if applied else "Already applied.")

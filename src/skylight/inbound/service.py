@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.channels.webhooks import on_account_status
 from skylight.inbound.repository import InboxRepository
@@ -19,18 +17,7 @@ from skylight.integrations.unipile.schemas import (
 )
 from skylight.kit.db import Database
 from skylight.kit.errors import Unprocessable
-
-logger = logging.getLogger("skylight.inbound")
-
-# Applies one messaging event inside the inbox's transaction (the Messages domain provides it).
-MessagingHandler = Callable[[AsyncSession, MessagingWebhookPayload], Awaitable[None]]
-
-
-async def _ignore(_session: AsyncSession, payload: MessagingWebhookPayload) -> None:
-    logger.info("messaging webhook %s for %s not applied", payload.event, payload.account_id)
-
-
-messaging_handler: MessagingHandler = _ignore
+from skylight.messages.webhooks import on_messaging
 
 
 def parse(data: Any) -> MessagingWebhookPayload | AccountStatusWebhookPayload:
@@ -47,15 +34,18 @@ async def handle(
     db: Database,
     unipile: UnipileClient,
     payload: MessagingWebhookPayload | AccountStatusWebhookPayload,
+    on_recovered: Callable[[], None],
 ) -> bool:
     """Apply one webhook. Returns False when it was a redelivery (already applied)."""
     if isinstance(payload, AccountStatusWebhookPayload):
-        # Applying a status is idempotent, so no inbox entry is needed.
-        await on_account_status(db, unipile, payload.account_status)
+        # Applying a status is idempotent, so no inbox entry is needed. A channel back to OK
+        # may have missed messages meanwhile: on_recovered starts a reconciliation.
+        if await on_account_status(db, unipile, payload.account_status):
+            on_recovered()
         return True
     key = f"{payload.event}:{payload.message_id}"
     async with db.transaction() as session:
         if not await InboxRepository(session).claim(key, payload.account_id, payload.event):
             return False
-        await messaging_handler(session, payload)
+        await on_messaging(session, payload)
     return True

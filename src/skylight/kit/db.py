@@ -81,3 +81,12 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
+    """INSERT with ON CONFLICT support on both dialects (the constructs differ by name only)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     simulator_connect_delay_seconds: float = Field(default=1.0, ge=0)
     simulator_webhook_retry_base_seconds: float = Field(default=2.0, gt=0)
 
+    # Catch-up from Unipile's lists (also at start-up and when a channel returns to OK).
+    reconcile_interval_seconds: float = Field(default=300.0, gt=0)
+
     log_level: str = "INFO"
 
     @property

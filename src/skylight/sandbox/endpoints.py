@@ -11,6 +11,7 @@ from skylight.integrations.unipile.simulator.control import SimulatorControl
 from skylight.kit.dependencies import Db
 from skylight.kit.envelope import DataMessageResponse, DataResponse, MessageResponse
 from skylight.kit.errors import NotFound
+from skylight.kit.params import IdPath
 from skylight.sandbox import service
 from skylight.sandbox.schemas import FaultsIn, InboundIn, InboundOut, ScanIn, SentOut, StatusIn
 from skylight.sandbox.service import SandboxContext
@@ -55,6 +56,18 @@ async def set_status(ctx: Ctx, account_id: AccountId, body: StatusIn) -> Message
 async def inbound(ctx: Ctx, body: InboundIn) -> DataMessageResponse[InboundOut]:
     result = await service.inbound(ctx, body)
     return DataMessageResponse(data=result, message="Inbound message delivered to Unipile.")
+
+
+@router.post("/messages/{message_id}/delivered", response_model=MessageResponse)
+async def delivered(ctx: Ctx, message_id: IdPath) -> MessageResponse:
+    await service.receipt(ctx, message_id, "delivered")
+    return MessageResponse(message="Delivered receipt sent.")
+
+
+@router.post("/messages/{message_id}/read", response_model=MessageResponse)
+async def read(ctx: Ctx, message_id: IdPath) -> MessageResponse:
+    await service.receipt(ctx, message_id, "read")
+    return MessageResponse(message="Read receipt sent.")
 
 
 @router.get("/sent", response_model=DataResponse[list[SentOut]])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from skylight.apikeys.service import Caller
 from skylight.channels.repository import ChannelRepository
@@ -11,6 +12,8 @@ from skylight.integrations.unipile.simulator.config import Faults
 from skylight.integrations.unipile.simulator.control import SimulatorControl
 from skylight.kit.db import Database
 from skylight.kit.errors import NotFound, Unprocessable
+from skylight.messages.repository import MessageRepository
+from skylight.messages.types import Direction
 from skylight.sandbox.schemas import FaultsIn, InboundIn, InboundOut, SentOut
 
 
@@ -66,3 +69,16 @@ async def sent(ctx: SandboxContext) -> list[SentOut]:
 async def set_faults(ctx: SandboxContext, body: FaultsIn) -> FaultsIn:
     faults = await ctx.control.set_faults(Faults(**body.model_dump()))
     return FaultsIn(**faults.model_dump())
+
+
+async def receipt(
+    ctx: SandboxContext, message_id: int, event: Literal["delivered", "read"]
+) -> None:
+    async with ctx.db.transaction() as session:
+        message = await MessageRepository(session, ctx.caller.workspace_id).get(message_id)
+        if message is None:
+            raise NotFound(f"Message {message_id} not found.")
+        if message.direction != Direction.OUTBOUND or message.unipile_message_id is None:
+            raise Unprocessable("Only an outbound message Unipile accepted can get receipts.")
+        unipile_id = message.unipile_message_id
+    await ctx.control.receipt(unipile_id, event)

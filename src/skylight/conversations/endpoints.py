@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from skylight.apikeys.dependencies import CurrentCaller
+from skylight.channels.types import ChannelType
+from skylight.conversations import service
+from skylight.conversations.schemas import ConversationOut
+from skylight.kit.dependencies import Db
+from skylight.kit.envelope import DataMessageResponse, PageMeta, PageResponse
+from skylight.kit.pagination import Pagination
+from skylight.kit.params import MAX_ID, IdPath
+
+router = APIRouter(prefix="/conversations", tags=["messages"])
+
+
+@router.get("", response_model=PageResponse[ConversationOut])
+async def list_conversations(
+    caller: CurrentCaller,
+    db: Db,
+    page: Pagination,
+    channel: Annotated[ChannelType | None, Query(description="Filter by channel")] = None,
+    contact_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Filter by contact")
+    ] = None,
+) -> PageResponse[ConversationOut]:
+    rows, total = await service.list_conversations(
+        db, caller, page, channel=channel, contact_id=contact_id
+    )
+    return PageResponse(
+        data=rows, meta=PageMeta.build(page=page.page, per_page=page.per_page, total=total)
+    )
+
+
+@router.post("/{contact_id}/read", response_model=DataMessageResponse[ConversationOut])
+async def mark_read(
+    caller: CurrentCaller, db: Db, contact_id: IdPath
+) -> DataMessageResponse[ConversationOut]:
+    conversation = await service.mark_read(db, caller, contact_id)
+    return DataMessageResponse(data=conversation, message="Conversation marked as read.")

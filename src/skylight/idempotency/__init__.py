@@ -1,0 +1,1 @@
+"""Idempotency-Key: a retried request returns the first response and is never done twice."""

@@ -1,0 +1,1 @@
+"""Messages: sending, inbound messages and receipts from Unipile, history."""

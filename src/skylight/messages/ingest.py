@@ -1,0 +1,140 @@
+"""Messages Unipile tells us about, by webhook or by reconciliation, stored exactly once.
+
+The same Unipile message id is stored once however often and in whatever order it arrives.
+A message the account sent itself is outbound: either the echo of one we sent through the API
+(matched to it, even when the echo beats our own record of Unipile's id) or one sent from the
+phone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from skylight.channels.models import Channel
+from skylight.channels.repository import AccountLookup
+from skylight.contacts.lookup import find_or_create
+from skylight.contacts.repository import ContactRepository
+from skylight.conversations.repository import ConversationRepository
+from skylight.kit.time import utcnow
+from skylight.messages.models import Message
+from skylight.messages.repository import ChatRepository, MessageRepository
+from skylight.messages.types import Direction, MessageStatus
+
+
+@dataclass(frozen=True)
+class Incoming:
+    account_id: str
+    chat_id: str
+    message_id: str
+    text: str | None
+    at: datetime
+    from_account: bool
+    # The other person in the 1:1 chat, and their display name when known.
+    counterpart_id: str | None
+    counterpart_name: str | None
+
+
+async def _owning_channel(session: AsyncSession, account_id: str) -> Channel | None:
+    return await AccountLookup(session).channel(account_id)
+
+
+async def ingest(session: AsyncSession, incoming: Incoming) -> bool:
+    """Store one message; False when it was known already or is not ours."""
+    channel = await _owning_channel(session, incoming.account_id)
+    if channel is None:
+        return False
+    workspace_id = channel.workspace_id
+    messages = MessageRepository(session, workspace_id)
+    if await messages.by_unipile_id(incoming.message_id) is not None:
+        return False
+    chats = ChatRepository(session, workspace_id)
+    chat = await chats.by_unipile_id(incoming.chat_id)
+    if chat is not None:
+        contact_id = chat.contact_id
+    elif incoming.counterpart_id:
+        contact = await find_or_create(
+            ContactRepository(session, workspace_id),
+            channel.type,
+            incoming.counterpart_id,
+            incoming.counterpart_name,
+        )
+        contact_id = contact.id
+        await chats.remember(
+            contact_id=contact_id,
+            account_id=incoming.account_id,
+            chat_id=incoming.chat_id,
+            attendee_provider_id=incoming.counterpart_id,
+        )
+    else:
+        return False
+    text = incoming.text or ""
+    if incoming.from_account:
+        echo = await messages.oldest_unconfirmed(contact_id, text)
+        if echo is not None:
+            await messages.mark_sent(
+                echo.id,
+                unipile_message_id=incoming.message_id,
+                chat_id=incoming.chat_id,
+                at=incoming.at,
+            )
+            return True
+    direction = Direction.OUTBOUND if incoming.from_account else Direction.INBOUND
+    status = MessageStatus.SENT if incoming.from_account else MessageStatus.DELIVERED
+    new_id = await messages.insert_unique(
+        contact_id=contact_id,
+        channel=channel.type,
+        direction=direction,
+        content=text,
+        status=status,
+        unipile_message_id=incoming.message_id,
+        unipile_chat_id=incoming.chat_id,
+        occurred_at=incoming.at,
+        sent_at=incoming.at,
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    if new_id is None:
+        return False
+    await ConversationRepository(session, workspace_id).record_message(
+        contact_id=contact_id,
+        channel=channel.type,
+        message_id=new_id,
+        content=text,
+        at=incoming.at,
+        unread_delta=0 if incoming.from_account else 1,
+    )
+    return True
+
+
+async def apply_receipt(
+    session: AsyncSession, account_id: str, unipile_message_id: str, event: str, at: datetime
+) -> bool:
+    """delivered/read receipts move an outbound message forward only: a delivered receipt that
+    arrives after the read one leaves it read."""
+    channel = await _owning_channel(session, account_id)
+    if channel is None:
+        return False
+    message = await MessageRepository(session, channel.workspace_id).by_unipile_id(
+        unipile_message_id
+    )
+    if message is None or message.direction != Direction.OUTBOUND:
+        return False
+    return advance(message, MessageStatus.READ if event == "read" else MessageStatus.DELIVERED, at)
+
+
+def advance(message: Message, target: MessageStatus, at: datetime) -> bool:
+    current = MessageStatus(message.status)
+    if current is MessageStatus.FAILED and target.rank > MessageStatus.SENT.rank:
+        # A receipt proves it went out after all (e.g. an unconfirmed send we gave up on).
+        message.error = None
+    elif target.rank <= current.rank:
+        return False
+    message.status = target
+    message.sent_at = message.sent_at or at
+    if target.rank >= MessageStatus.DELIVERED.rank:
+        message.delivered_at = message.delivered_at or at
+    if target is MessageStatus.READ:
+        message.read_at = message.read_at or at
+    return True

@@ -1,0 +1,111 @@
+"""Catching up from Unipile's chat and message lists after a gap (downtime, dropped webhooks,
+a channel back to OK), so nothing that reached Unipile is missing and nothing is doubled.
+
+Runs on start-up, when a channel returns to OK, and periodically. Every message goes through the
+same idempotent ingestion as webhooks."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from skylight.channels.repository import AccountLookup
+from skylight.integrations.unipile.client import UnipileClient
+from skylight.integrations.unipile.errors import UnipileError
+from skylight.integrations.unipile.schemas import Chat
+from skylight.integrations.unipile.schemas import Message as UnipileMessage
+from skylight.kit.db import Database
+from skylight.kit.time import utcnow
+from skylight.messages.ingest import Incoming, advance, ingest
+from skylight.messages.repository import MessageRepository, PendingMessages
+from skylight.messages.types import Direction, MessageStatus
+
+logger = logging.getLogger("skylight.reconcile")
+# Overlap with the previous run: clocks differ and webhooks may be in flight.
+OVERLAP = timedelta(minutes=5)
+# A send Unipile never confirmed, and that no list shows, is failed after this long.
+UNCONFIRMED_AFTER = timedelta(minutes=10)
+NEVER_CONFIRMED = "Unipile never confirmed this message; it was not sent."
+
+
+@dataclass
+class Report:
+    channels: int = 0
+    stored: int = 0
+    receipts: int = 0
+    expired: int = 0
+
+
+async def reconcile_all(db: Database, unipile: UnipileClient) -> Report:
+    report = Report()
+    async with db.transaction() as session:
+        targets = [
+            (c.id, c.unipile_account_id, c.reconciled_at or c.connected_at)
+            for c in await AccountLookup(session).healthy()
+        ]
+    for channel_id, account_id, since in targets:
+        if account_id is None:
+            continue
+        started = utcnow()
+        try:
+            await _reconcile_account(db, unipile, account_id, since, report)
+        except UnipileError as exc:
+            logger.warning("reconciling %s stopped: %s", account_id, exc)
+            continue
+        async with db.transaction() as session:
+            await AccountLookup(session).mark_reconciled(channel_id, started)
+        report.channels += 1
+    await _expire_unconfirmed(db, report)
+    return report
+
+
+async def _reconcile_account(
+    db: Database, unipile: UnipileClient, account_id: str, since: datetime | None, report: Report
+) -> None:
+    after = (since - OVERLAP) if since else None
+    async for chat in unipile.iter_chats(account_id):
+        if after and chat.timestamp and chat.timestamp < after:
+            continue
+        async for message in unipile.iter_chat_messages(chat.id):
+            if after and message.timestamp < after:
+                break  # newest first: the rest is older still
+            await _apply(db, chat, message, report)
+
+
+async def _apply(db: Database, chat: Chat, message: UnipileMessage, report: Report) -> None:
+    from_account = bool(message.is_sender)
+    incoming = Incoming(
+        account_id=message.account_id,
+        chat_id=chat.id,
+        message_id=message.id,
+        text=message.text,
+        at=message.timestamp,
+        from_account=from_account,
+        counterpart_id=chat.attendee_provider_id if from_account else message.sender_id,
+        counterpart_name=chat.name,
+    )
+    async with db.transaction() as session:
+        if await ingest(session, incoming):
+            report.stored += 1
+        if from_account and (message.seen or message.delivered):
+            channel = await AccountLookup(session).channel(message.account_id)
+            if channel is None:
+                return
+            stored = await MessageRepository(session, channel.workspace_id).by_unipile_id(
+                message.id
+            )
+            target = MessageStatus.READ if message.seen else MessageStatus.DELIVERED
+            outbound = stored is not None and stored.direction == Direction.OUTBOUND
+            if outbound and stored is not None and advance(stored, target, message.timestamp):
+                report.receipts += 1
+
+
+async def _expire_unconfirmed(db: Database, report: Report) -> None:
+    async with db.transaction() as session:
+        cutoff = utcnow() - UNCONFIRMED_AFTER
+        for message in await PendingMessages(session).older_than(cutoff):
+            message.status = MessageStatus.FAILED
+            message.error = NEVER_CONFIRMED
+            message.failed_at = utcnow()
+            report.expired += 1

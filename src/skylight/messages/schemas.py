@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from skylight.channels.types import ChannelType
+from skylight.kit.params import ResourceId, reject_nul
+from skylight.kit.time import ApiDateTime
+from skylight.messages.types import MAX_LENGTH
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+Text = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_LENGTH),
+    AfterValidator(_not_blank),
+    AfterValidator(reject_nul),
+]
+
+
+class SendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    contact_id: ResourceId
+    message: Text = Field(description=f"Message text, 1 to {MAX_LENGTH} characters.")
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    contact_id: int
+    direction: Literal["inbound", "outbound"]
+    channel: ChannelType
+    content: str
+    status: Literal["pending", "sent", "delivered", "read", "failed"]
+    error: str | None = Field(description="Why it failed or is unconfirmed; null otherwise")
+    sent_at: ApiDateTime | None
+    delivered_at: ApiDateTime | None
+    read_at: ApiDateTime | None
+    created_at: ApiDateTime
+
+
+class SendFailureData(BaseModel):
+    id: int
+    status: Literal["pending", "failed"]
+    error: str
+
+
+class SendFailure(BaseModel):
+    """The seed's failure body: the message was saved, but not delivered."""
+
+    success: Literal[False] = False
+    data: SendFailureData
+    message: str = "Message could not be delivered."

@@ -1,0 +1,199 @@
+"""Sending: the message is stored before Unipile is called, and its outcome after, each in its
+own short transaction. No outcome is lost: a failure is saved with its reason, an unconfirmed
+send stays pending until reconciliation settles it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from skylight.apikeys.service import Caller
+from skylight.channels.repository import ChannelRepository
+from skylight.channels.types import HEALTHY, ChannelType
+from skylight.contacts.models import Contact
+from skylight.contacts.service import get_contact
+from skylight.conversations.repository import ConversationRepository
+from skylight.integrations.unipile.client import UnipileClient
+from skylight.integrations.unipile.errors import (
+    UnipileError,
+    UnipilePermanentError,
+    UnipileTimeout,
+)
+from skylight.integrations.unipile.providers import whatsapp_provider_id
+from skylight.kit.db import Database
+from skylight.kit.errors import NotFound
+from skylight.kit.time import utcnow
+from skylight.messages.models import Message
+from skylight.messages.repository import ChatRepository, MessageRepository
+from skylight.messages.schemas import MessageOut, SendFailure, SendFailureData
+from skylight.messages.types import Direction, MessageStatus
+
+SENT = "Message sent successfully."
+UNCONFIRMED = "Unipile did not confirm the message in time; it will be reconciled."
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a stored message goes: the account, and the chat or the attendee to start one."""
+
+    message_id: int
+    contact_id: int
+    account_id: str
+    chat_id: str | None
+    attendee_id: str
+
+
+def attendee_id(contact: Contact) -> str:
+    if contact.channel is ChannelType.WHATSAPP:
+        return whatsapp_provider_id(contact.phone or "")
+    return contact.username or contact.phone or contact.handle
+
+
+async def _store(db: Database, caller: Caller, contact_id: int, text: str) -> Route | Message:
+    """Save the message. Returns its route, or the message already failed on our side."""
+    async with db.transaction() as session:
+        contact = await get_contact(session, caller.workspace_id, contact_id)
+        channel = await ChannelRepository(session, caller.workspace_id).get(contact.channel)
+        now = utcnow()
+        message = Message(
+            workspace_id=caller.workspace_id,
+            contact_id=contact.id,
+            channel=contact.channel,
+            direction=Direction.OUTBOUND,
+            content=text,
+            status=MessageStatus.PENDING,
+            occurred_at=now,
+            created_at=now,
+        )
+        if channel is None or not channel.is_connected or channel.unipile_account_id is None:
+            message.status, message.failed_at = MessageStatus.FAILED, now
+            message.error = f"No {contact.channel.value} channel connected."
+        elif channel.status not in HEALTHY:
+            message.status, message.failed_at = MessageStatus.FAILED, now
+            message.error = (
+                f"The {contact.channel.value} channel is not ready "
+                f"(sync_status {channel.sync_status}). Try again once it is OK."
+            )
+        await MessageRepository(session, caller.workspace_id).add(message)
+        await ConversationRepository(session, caller.workspace_id).record_message(
+            contact_id=contact.id,
+            channel=contact.channel,
+            message_id=message.id,
+            content=text,
+            at=now,
+            unread_delta=0,
+        )
+        if message.status == MessageStatus.FAILED:
+            return message
+        assert channel is not None
+        assert channel.unipile_account_id is not None
+        chat = await ChatRepository(session, caller.workspace_id).for_contact(
+            contact.id, channel.unipile_account_id
+        )
+        return Route(
+            message_id=message.id,
+            contact_id=contact.id,
+            account_id=channel.unipile_account_id,
+            chat_id=chat.unipile_chat_id if chat else None,
+            attendee_id=chat.attendee_provider_id if chat else attendee_id(contact),
+        )
+
+
+async def _deliver(
+    unipile: UnipileClient, route: Route, text: str
+) -> tuple[str | None, str | None]:
+    """(Unipile message id, chat id). The first send starts the chat; later ones reuse it."""
+    if route.chat_id is not None:
+        sent = await unipile.send_message(route.chat_id, text)
+        return sent.message_id, route.chat_id
+    started = await unipile.start_chat(route.account_id, [route.attendee_id], text)
+    return started.message_id, started.chat_id
+
+
+async def _record_sent(
+    db: Database, caller: Caller, route: Route, unipile_id: str | None, chat_id: str | None
+) -> Message:
+    async with db.transaction() as session:
+        repo = MessageRepository(session, caller.workspace_id)
+        await repo.mark_sent(
+            route.message_id, unipile_message_id=unipile_id, chat_id=chat_id, at=utcnow()
+        )
+        if chat_id is not None:
+            await ChatRepository(session, caller.workspace_id).remember(
+                contact_id=route.contact_id,
+                account_id=route.account_id,
+                chat_id=chat_id,
+                attendee_provider_id=route.attendee_id,
+            )
+        return await _reload(repo, route.message_id)
+
+
+async def _record_problem(
+    db: Database, caller: Caller, route: Route, error: str, *, unconfirmed: bool
+) -> Message:
+    async with db.transaction() as session:
+        repo = MessageRepository(session, caller.workspace_id)
+        if unconfirmed:
+            await repo.note_unconfirmed(route.message_id, error)
+        else:
+            await repo.mark_failed(route.message_id, error, utcnow())
+        return await _reload(repo, route.message_id)
+
+
+async def _reload(repo: MessageRepository, message_id: int) -> Message:
+    message = await repo.get(message_id)
+    assert message is not None
+    await repo.session.refresh(message)
+    return message
+
+
+def _failure(message: Message) -> SendFailure:
+    return SendFailure(
+        data=SendFailureData(
+            id=message.id,
+            status="pending" if message.status == MessageStatus.PENDING else "failed",
+            error=message.error or "Unknown error.",
+        )
+    )
+
+
+async def send(
+    db: Database, unipile: UnipileClient, caller: Caller, contact_id: int, text: str
+) -> tuple[int, dict[str, Any]]:
+    """Returns the HTTP status and body, so an idempotent retry can replay them exactly."""
+    stored = await _store(db, caller, contact_id, text)
+    if isinstance(stored, Message):
+        return 422, _failure(stored).model_dump(mode="json")
+    try:
+        outcome = await _deliver(unipile, stored, text)
+    except UnipilePermanentError as exc:
+        reason = exc.detail or exc.title or exc.type or "rejected"
+        message = await _record_problem(
+            db, caller, stored, f"Unipile rejected the message: {reason}", unconfirmed=False
+        )
+        return 502, _failure(message).model_dump(mode="json")
+    except UnipileTimeout:
+        # It may have gone out: saying "failed" could make the caller send it twice.
+        message = await _record_problem(db, caller, stored, UNCONFIRMED, unconfirmed=True)
+        return 502, _failure(message).model_dump(mode="json")
+    except UnipileError as exc:
+        reason = exc.detail or exc.title or type(exc).__name__
+        message = await _record_problem(
+            db, caller, stored, f"Unipile failed: {reason}", unconfirmed=False
+        )
+        return 502, _failure(message).model_dump(mode="json")
+    message = await _record_sent(db, caller, stored, *outcome)
+    body = {
+        "success": True,
+        "data": MessageOut.model_validate(message).model_dump(mode="json"),
+        "message": SENT,
+    }
+    return 201, body
+
+
+async def get_message(db: Database, caller: Caller, message_id: int) -> MessageOut:
+    async with db.transaction() as session:
+        message = await MessageRepository(session, caller.workspace_id).get(message_id)
+        if message is None:
+            raise NotFound(f"Message {message_id} not found.")
+        return MessageOut.model_validate(message)
