@@ -1,3 +1,18 @@
+"""Fixtures for the Unipile client and simulator tests: real uvicorn servers on loopback.
+
+The simulator's answers to the reference's UNVERIFIED points (see the docstring of
+``skylight.integrations.unipile.simulator.app``) are pinned by these tests:
+- 202 QRCODE checkpoints, CONNECTING until scanned, realistic QR strings (test_client_accounts,
+  test_simulator_shapes); a reconnect gives a fresh QR code.
+- Resend: 200 with the same OTP Checkpoint; restart: AccountRestarted, STOPPED/ERROR -> OK.
+- Expired intent: 401 errors/checkpoint_error "Authentication intent expired".
+- API sends echo as message_received with sender == account_info.user_id; receipts are
+  message_delivered / message_read; messaging webhooks default to message_received only.
+- account_status sequence CREATION_SUCCESS, OK, SYNC_SUCCESS; failed QR -> ERROR; delete ->
+  DELETED; no Content-Type header unless registered (test_simulator_webhooks).
+- Bad API key: 401 errors/missing_credentials or errors/invalid_credentials.
+"""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable

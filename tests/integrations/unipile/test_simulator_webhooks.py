@@ -200,14 +200,14 @@ async def test_gives_up_after_max_retries(start_sim: StartSim, receiver: Receive
 
 async def test_deliveries_resume_after_restart(start_sim: StartSim, receiver: Receiver) -> None:
     receiver.app.fail_first = 1
-    async with start_sim(webhook_retry_base_seconds=0.5) as sim:
+    async with start_sim(webhook_retry_base_seconds=1.0) as sim:
         account_id = await connected_instagram(sim)
         await hook(sim, receiver, "messaging")
         inbound = await sim.control.inbound(account_id, "fan", "survives a restart")
         await receiver.app.wait_attempts(1)
     # The first attempt failed; the retry was pending when the simulator stopped.
     assert receiver.app.received == []
-    async with start_sim(webhook_retry_base_seconds=0.5):
+    async with start_sim(webhook_retry_base_seconds=1.0):
         [delivery] = await receiver.app.wait_for(count(1))
     assert delivery.json()["message_id"] == inbound.message_id
 

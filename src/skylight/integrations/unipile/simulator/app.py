@@ -23,16 +23,20 @@ Decisions on the points the Unipile reference leaves UNVERIFIED (section 10 and 
 7. Missing key: 401 ``errors/missing_credentials``; wrong key: 401 ``errors/invalid_credentials``.
    No rate limiting of its own (faults simulate upstream trouble).
 
-Other choices: unknown ids 404 ``errors/resource_not_found`` "<Thing> not found"; limit outside
-1-250 and bad dates/cursors 400 ``errors/invalid_parameters``; an expired 2FA intent 401
-``errors/checkpoint_error`` "Authentication intent expired"; sending from an account that is not
-OK 401 ``errors/disconnected_account``; more than one attendee 501 (no group chats); connecting
-another provider than WA/TG/IG 501. account_status sequence on a new login: CREATION_SUCCESS, OK,
-SYNC_SUCCESS (a reconnect: RECONNECTED, OK); after a 2FA solve the account is CONNECTING for
-``connect_delay_seconds`` and OK (+SYNC_SUCCESS) comes then. A failed QR attempt: source ERROR
-and webhook ERROR. A deleted account: webhook DELETED and its chats/messages are gone. Webhook
-lists show Instagram accounts with type MOBILE (the SDK rejects INSTAGRAM there) and add the
-``source`` field. Telegram/Instagram provider ids are taken verbatim (no username lookup).
+Other choices:
+- An Instagram login waiting for 2FA already exists as a CONNECTING account (listed; it stays
+  so if the intent expires). An expired intent: 401 ``errors/checkpoint_error``
+  "Authentication intent expired".
+- Unknown ids: 404 ``errors/resource_not_found`` "<Thing> not found". Limit outside 1-250, bad
+  dates or cursors: 400 ``errors/invalid_parameters``. Lists are newest first.
+- Sending from an account that is not OK: 401 ``errors/disconnected_account``. More than one
+  attendee: 501 (no group chats). Connecting another provider than WA/TG/IG: 501.
+- account_status sequence of a new login: CREATION_SUCCESS, OK, SYNC_SUCCESS (a reconnect:
+  RECONNECTED, OK). After a 2FA solve the account is CONNECTING for ``connect_delay_seconds``;
+  OK (+SYNC_SUCCESS) comes then. A failed QR attempt: source ERROR and webhook ERROR. A deleted
+  account: webhook DELETED, its chats and messages are gone.
+- Webhook lists show Instagram accounts with type MOBILE (the SDK rejects INSTAGRAM there) and
+  add a ``source`` field. Telegram/Instagram provider ids are taken verbatim (no lookup).
 """
 
 from __future__ import annotations
