@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from skylight.apikeys.service import Caller, authenticate
-from skylight.kit.dependencies import DbSession
+from skylight.kit.dependencies import Db
 
 # auto_error=False: a missing key is our 401 in our envelope, not the framework's 403.
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer sk_...")
@@ -17,12 +17,15 @@ _header = APIKeyHeader(name="X-Api-Key", auto_error=False, description="X-Api-Ke
 
 async def _caller(
     request: Request,
-    session: DbSession,
+    db: Db,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header_key: Annotated[str | None, Depends(_header)],
 ) -> Caller:
     secret = header_key or (bearer.credentials if bearer else None)
-    caller = await authenticate(session, secret)
+    # A transaction of its own, closed before the endpoint runs: on SQLite an open one would
+    # hold the write lock for the whole request and block the endpoint's own transactions.
+    async with db.transaction() as session:
+        caller = await authenticate(session, secret)
     request.state.workspace_id = caller.workspace_id
     return caller
 
