@@ -15,10 +15,10 @@ T = TypeVar("T")
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T]], ok: Callable[[T], bool], *, timeout: float = 10.0
+    probe: Callable[[], Awaitable[T]], ok: Callable[[T], bool], *, within: float = 10.0
 ) -> T:
     """Poll until ok(value); bounded, never a bare sleep. Returns the last value."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         value = await probe()
         if ok(value) or time.monotonic() > deadline:

@@ -66,7 +66,7 @@ async def test_first_send_starts_a_chat_and_later_sends_reuse_it_without_echo_du
         return data
 
     async def settled() -> list[dict[str, object]]:
-        await eventually(history, lambda rows: len(rows) > 3, timeout=1.0)
+        await eventually(history, lambda rows: len(rows) > 3, within=1.0)
         return await history()
 
     rows = await settled()
