@@ -111,11 +111,27 @@ async def connect(ctx: QrCtx) -> DataMessageResponse[QrConnectOut]:
     return DataMessageResponse(data=result, message=QR_MESSAGES[ctx.type])
 
 
-@router.get("/{channel}/status", response_model=DataResponse[ChannelStatusOut])
+@router.get("/instagram/status", response_model=DataResponse[ChannelOut])
+async def instagram_status(
+    ctx: InstagramCtx, account_id: AccountIdQuery = None
+) -> DataResponse[ChannelOut]:
+    """The seed: Instagram's status is the channel object, from local records."""
+    result, _ = await service.status(ctx, account_id)
+    return DataResponse(data=ChannelOut(**result.model_dump(exclude={"completed", "in_progress"})))
+
+
+@router.get(
+    "/{channel}/status",
+    response_model=DataResponse[ChannelStatusOut] | DataMessageResponse[ChannelStatusOut],
+)
 async def channel_status(
     ctx: Ctx, account_id: AccountIdQuery = None
-) -> DataResponse[ChannelStatusOut]:
-    return DataResponse(data=await service.status(ctx, account_id))
+) -> DataResponse[ChannelStatusOut] | DataMessageResponse[ChannelStatusOut]:
+    result, message = await service.status(ctx, account_id)
+    if message is None:
+        return DataResponse(data=result)
+    # Only an attempt that ended without connecting carries a message: why it ended.
+    return DataMessageResponse(data=result, message=message)
 
 
 @router.get(

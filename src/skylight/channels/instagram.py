@@ -11,7 +11,8 @@ from skylight.channels.service import (
     ensure_can_connect,
     start_account,
 )
-from skylight.channels.types import SyncStatus
+from skylight.channels.state import expire_if_due
+from skylight.channels.types import HEALTHY, SyncStatus
 from skylight.integrations.unipile.errors import UnipileCheckpointError, UnipileUnauthorized
 from skylight.integrations.unipile.schemas import Checkpoint
 from skylight.kit.errors import NotFound, Unprocessable, field_error
@@ -74,11 +75,12 @@ async def connect(
 async def _open_attempt(ctx: ChannelContext, account_id: str) -> None:
     """404 for an unknown (or another workspace's) account; 422 when it is no longer open."""
     async with ctx.db.transaction() as session:
-        attempt = await ctx.repo(session).attempt(ctx.type, account_id)
+        repo = ctx.repo(session)
+        attempt = await repo.attempt(ctx.type, account_id)
         if attempt is None:
             raise NotFound("No Instagram connection attempt with this account_id.")
-        if attempt.pending and attempt.expires_at <= utcnow():
-            attempt.state = AttemptState.EXPIRED
+        # Committed even though we answer 422: the expiry (and CREATION_FAIL) is the truth.
+        expire_if_due(await repo.get(ctx.type), attempt, utcnow())
         if not attempt.pending:
             error = _ended(attempt)
         else:
@@ -101,8 +103,10 @@ async def _mark(ctx: ChannelContext, account_id: str, state: str, checkpoint: st
         now = utcnow()
         if state == AttemptState.CONNECTED:
             channel.connected_at = channel.connected_at or now
-            # Unipile now runs the first sync; its account_status webhook moves us to OK.
-            channel.sync_status = SyncStatus.CONNECTING.value
+            # Unipile now runs the first sync; its account_status webhook moves us to OK. That
+            # webhook may have overtaken this answer: never step back from a healthy state.
+            if channel.status not in HEALTHY:
+                channel.sync_status = SyncStatus.CONNECTING.value
             channel.last_synced_at = now
         elif state == AttemptState.EXPIRED:
             channel.sync_status = SyncStatus.CREATION_FAIL.value

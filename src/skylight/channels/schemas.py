@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from skylight.channels.models import Channel
 from skylight.channels.types import ChannelType, SyncStatus
-from skylight.kit.params import CleanStr
+from skylight.kit.params import reject_nul
 
 
 def local_time(value: datetime | None, timezone: str) -> str | None:
@@ -68,28 +68,41 @@ Country = Annotated[
 ]
 
 
+# The constraints sit on the plain str so the length is checked after stripping ("   " is
+# empty, a 422); on top of CleanStr they were checked before it and let "   " through as "".
+Username = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
+    AfterValidator(reject_nul),
+]
+Password = Annotated[
+    str, StringConstraints(min_length=1, max_length=255), AfterValidator(reject_nul)
+]
+AccountId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
+    AfterValidator(reject_nul),
+]
+Code = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=32),
+    AfterValidator(reject_nul),
+]
+
+
 class InstagramConnectIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: Annotated[
-        CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)
-    ]
-    password: Annotated[CleanStr, StringConstraints(min_length=1, max_length=255)] = Field(
-        repr=False
-    )
+    username: Username
+    password: Password = Field(repr=False)
     country: Country = Field(default="SA", description="ISO 3166-1 alpha-2")
-
-
-AccountId = Annotated[
-    CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)
-]
 
 
 class InstagramCodeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     account_id: AccountId
-    code: Annotated[CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+    code: Code
 
 
 class InstagramResendIn(BaseModel):

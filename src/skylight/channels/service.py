@@ -24,6 +24,15 @@ from skylight.kit.time import utcnow
 
 # Unipile's authentication intents live five minutes.
 ATTEMPT_TTL = timedelta(minutes=5)
+# What status says about an attempt that ended without connecting (completed and in_progress
+# are both false then, and the client needs to know why before it starts over).
+ENDED = {
+    AttemptState.FAILED: "The connection attempt failed. Connect again for a new QR code.",
+    AttemptState.EXPIRED: "The connection attempt expired before it was completed. "
+    "Connect again for a new QR code.",
+    AttemptState.REPLACED: "A newer connect call replaced this attempt. "
+    "Poll the account_id it returned.",
+}
 
 
 @dataclass(frozen=True)
@@ -118,7 +127,10 @@ async def connect_qr(ctx: ChannelContext) -> QrConnectOut:
     return QrConnectOut(account_id=checkpoint.account_id, qr_code=qr_code)
 
 
-async def status(ctx: ChannelContext, account_id: str | None) -> ChannelStatusOut:
+async def status(
+    ctx: ChannelContext, account_id: str | None
+) -> tuple[ChannelStatusOut, str | None]:
+    """The channel with completed/in_progress, and why the attempt ended if it failed."""
     async with ctx.db.transaction() as session:
         repo = ctx.repo(session)
         channel = await repo.get(ctx.type)
@@ -142,12 +154,15 @@ async def status(ctx: ChannelContext, account_id: str | None) -> ChannelStatusOu
         if channel is None:
             raise not_connected(ctx.type)
         out = ctx.out(channel)
+        message = None
         if attempt is None:
             completed, in_progress = channel.is_connected, False
         else:
             completed = attempt.state == AttemptState.CONNECTED and channel.is_connected
             in_progress = attempt.pending
-        return ChannelStatusOut(**out.model_dump(), completed=completed, in_progress=in_progress)
+            message = ENDED.get(attempt.state)
+        result = ChannelStatusOut(**out.model_dump(), completed=completed, in_progress=in_progress)
+        return result, message
 
 
 async def _attempt_for(
