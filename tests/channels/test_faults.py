@@ -7,8 +7,10 @@ import httpx
 from tests.channels.conftest import SetFaults
 from tests.channels.helpers import (
     API,
+    SAUDI_PHONE,
     completed,
     connect_instagram,
+    connect_qr,
     connected_qr,
     get_status,
     poll_status,
@@ -109,3 +111,21 @@ async def test_replacing_a_pending_attempt_fails_cleanly(
     await scan(client, tenant, account_id, "tg_survivor")
     done = await poll_status(client, tenant, "telegram", account_id, completed)
     assert (done["username"], done["is_connected"]) == ("tg_survivor", True)
+
+
+async def test_a_lost_webhook_does_not_leave_a_qr_login_stuck(
+    client: httpx.AsyncClient, tenant: TenantFixture, faults: SetFaults
+) -> None:
+    account_id = (await connect_qr(client, tenant, "whatsapp"))["account_id"]
+    await faults(webhook_drop_rate=1.0)
+    await scan(client, tenant, account_id, SAUDI_PHONE)
+    # No account_status webhook will arrive: the local record alone still says pending...
+    listed = (await client.get(f"{API}/channels", headers=tenant.headers)).json()["data"]
+    assert [row["is_connected"] for row in listed] == [False]
+    # ...but polling the status asks Unipile itself, so the login completes anyway.
+    done = await poll_status(client, tenant, "whatsapp", account_id, completed)
+    assert (done["is_connected"], done["username"], done["sync_status"]) == (
+        True,
+        SAUDI_PHONE,
+        "OK",
+    )

@@ -218,3 +218,24 @@ async def test_refresh_then_disconnect(
     assert (await get_status(client, tenant, "instagram")).status_code == 404
     with pytest.raises(UnipileNotFound):
         await app.state.unipile.get_account(account_id)
+
+
+async def test_a_new_connect_replaces_a_pending_verification(
+    client: httpx.AsyncClient, tenant: TenantFixture, app: FastAPI
+) -> None:
+    old = await connect_instagram(client, tenant, username="2fa_old", password="secret")
+    old_id = old.json()["data"]["account_id"]
+    new = await connect_instagram(client, tenant, username="2fa_new", password="secret")
+    new_id = new.json()["data"]["account_id"]
+    assert new_id != old_id
+    stale = await solve_2fa(client, tenant, old_id)
+    assert stale.status_code == 422
+    assert stale.json()["errors"] == {"account_id": ["The attempt is no longer open."]}
+    with pytest.raises(UnipileNotFound):
+        await app.state.unipile.get_account(old_id)
+    done = await solve_2fa(client, tenant, new_id)
+    assert done.status_code == 200
+    assert (done.json()["data"]["username"], done.json()["data"]["is_connected"]) == (
+        "2fa_new",
+        True,
+    )

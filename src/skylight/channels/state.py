@@ -35,10 +35,13 @@ def apply_upstream_status(
     attempt that created the account. Returns whether anything visible changed."""
     before = _snapshot(channel, attempt)
     created = upstream in _CREATED
-    if attempt is not None and attempt.pending:
-        if created:
+    if attempt is not None:
+        # A code scanned just after our clock expired the attempt still connected the account
+        # (it is still the channel's current one): the truth wins over the local expiry.
+        late = attempt.state == AttemptState.EXPIRED and channel is not None
+        if created and (attempt.pending or late):
             attempt.state = AttemptState.CONNECTED
-        elif upstream in _FAILURES:
+        elif upstream in _FAILURES and attempt.pending:
             attempt.state = AttemptState.FAILED
     if channel is not None:
         never_connected = channel.connected_at is None
