@@ -57,6 +57,7 @@ async def connect(
             checkpoint_type=result.checkpoint.type,
             connected=False,
             username=body.username,
+            deleted=stale,
         )
         return TwoFactorRequiredOut(
             account_id=result.account_id, checkpoint_type=result.checkpoint.type
@@ -68,6 +69,7 @@ async def connect(
         checkpoint_type=None,
         connected=True,
         username=body.username,
+        deleted=stale,
     )
     return ctx.out(channel)
 

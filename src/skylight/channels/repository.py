@@ -7,7 +7,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.channels.models import AttemptState, Channel, ChannelAttempt
-from skylight.channels.types import HEALTHY, ChannelType
+from skylight.channels.types import HEALTHY, ChannelType, SyncStatus
+from skylight.kit.db import dialect_insert
 
 
 class ChannelRepository:
@@ -23,6 +24,27 @@ class ChannelRepository:
                 Channel.workspace_id == self.workspace_id, Channel.type == channel_type
             )
         )
+
+    async def lock(self, channel_type: ChannelType) -> Channel:
+        """The channel row, created if missing, locked until the transaction ends, so racing
+        connects of one type record their accounts one after the other (SQLite: the IMMEDIATE
+        transaction already serialises them; PostgreSQL: the row lock)."""
+        await self.session.execute(
+            dialect_insert(self.session, Channel)
+            .values(
+                workspace_id=self.workspace_id,
+                type=channel_type,
+                sync_status=SyncStatus.CONNECTING.value,
+            )
+            .on_conflict_do_nothing(index_elements=["workspace_id", "type"])
+        )
+        channel = await self.session.scalar(
+            select(Channel)
+            .where(Channel.workspace_id == self.workspace_id, Channel.type == channel_type)
+            .with_for_update()
+        )
+        assert channel is not None
+        return channel
 
     async def all(self) -> Sequence[Channel]:
         rows = await self.session.scalars(

@@ -5,8 +5,10 @@ another. Nothing is written when Unipile fails."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +23,8 @@ from skylight.integrations.unipile.errors import UnipileError, UnipileNotFound
 from skylight.kit.db import Database
 from skylight.kit.errors import Conflict, NotFound, Unprocessable
 from skylight.kit.time import utcnow
+
+logger = logging.getLogger("skylight.channels")
 
 # Unipile's authentication intents live five minutes.
 ATTEMPT_TTL = timedelta(minutes=5)
@@ -61,6 +65,16 @@ async def delete_upstream(unipile: UnipileClient, account_id: str) -> None:
         return
 
 
+async def discard_upstream(unipile: UnipileClient, account_ids: Iterable[str]) -> None:
+    """Best effort, once the outcome is decided: accounts we no longer track must not stay at
+    Unipile (a forgotten QR code could still be scanned). A failure is only logged."""
+    for account_id in account_ids:
+        try:
+            await delete_upstream(unipile, account_id)
+        except UnipileError as exc:
+            logger.warning("could not delete Unipile account %s: %s", account_id, exc.message)
+
+
 async def start_account(
     ctx: ChannelContext,
     account_id: str,
@@ -69,13 +83,44 @@ async def start_account(
     checkpoint_type: str | None,
     connected: bool,
     username: str | None = None,
+    deleted: Iterable[str] = (),
 ) -> Channel:
-    """Record a new Unipile account as the channel's current one (replacing any pending try)."""
+    """Record a new Unipile account as the channel's current one, replacing any pending try.
+
+    Connects can race (a double click), each with its own new Unipile account. The channel row
+    is locked while one is recorded: a later one replaces a pending try, whose account is then
+    deleted; one that finds the channel connected meanwhile loses, its account is deleted and
+    the answer is 409. `deleted`: accounts the caller already removed at Unipile."""
     now = utcnow()
+    try:
+        channel, replaced = await _record(
+            ctx, account_id, now, qr_code, checkpoint_type, connected, username
+        )
+    except Conflict:
+        await discard_upstream(ctx.unipile, [account_id])
+        raise
+    await discard_upstream(ctx.unipile, sorted(replaced - {account_id} - set(deleted)))
+    return channel
+
+
+async def _record(
+    ctx: ChannelContext,
+    account_id: str,
+    now: datetime,
+    qr_code: str | None,
+    checkpoint_type: str | None,
+    connected: bool,
+    username: str | None,
+) -> tuple[Channel, set[str]]:
     async with ctx.db.transaction() as session:
         repo = ctx.repo(session)
+        channel = await repo.lock(ctx.type)
+        if channel.is_connected:
+            raise already_connected(ctx.type)
+        replaced = {channel.unipile_account_id} if channel.unipile_account_id else set()
         for old in await repo.pending_attempts(ctx.type):
             old.state = AttemptState.REPLACED
+            replaced.add(old.unipile_account_id)
         await repo.add(
             ChannelAttempt(
                 workspace_id=ctx.caller.workspace_id,
@@ -87,17 +132,17 @@ async def start_account(
                 expires_at=now + ATTEMPT_TTL,
             )
         )
-        channel = await repo.get(ctx.type)
-        if channel is None:
-            channel = Channel(workspace_id=ctx.caller.workspace_id, type=ctx.type)
-            session.add(channel)
         channel.unipile_account_id = account_id
         channel.username = username
         channel.connected_at = now if connected else None
         channel.sync_status = (SyncStatus.OK if connected else SyncStatus.CONNECTING).value
         channel.last_synced_at = now
         await session.flush()
-        return channel
+        return channel, replaced
+
+
+def already_connected(channel_type: ChannelType) -> Conflict:
+    return Conflict(f"{channel_type.label} is already connected. Disconnect it first.")
 
 
 async def ensure_can_connect(ctx: ChannelContext) -> list[str]:
@@ -106,7 +151,7 @@ async def ensure_can_connect(ctx: ChannelContext) -> list[str]:
         repo = ctx.repo(session)
         channel = await repo.get(ctx.type)
         if channel is not None and channel.is_connected:
-            raise Conflict(f"{ctx.type.label} is already connected. Disconnect it first.")
+            raise already_connected(ctx.type)
         stale = {a.unipile_account_id for a in await repo.pending_attempts(ctx.type)}
         if channel is not None and channel.unipile_account_id:
             stale.add(channel.unipile_account_id)
@@ -122,7 +167,12 @@ async def connect_qr(ctx: ChannelContext) -> QrConnectOut:
     if not qr_code:
         raise Unprocessable("Unipile did not return a QR code for this account.")
     await start_account(
-        ctx, checkpoint.account_id, qr_code=qr_code, checkpoint_type="QRCODE", connected=False
+        ctx,
+        checkpoint.account_id,
+        qr_code=qr_code,
+        checkpoint_type="QRCODE",
+        connected=False,
+        deleted=stale,
     )
     return QrConnectOut(account_id=checkpoint.account_id, qr_code=qr_code)
 
