@@ -129,3 +129,19 @@ async def test_a_lost_webhook_does_not_leave_a_qr_login_stuck(
         SAUDI_PHONE,
         "OK",
     )
+
+
+async def test_status_of_a_pending_attempt_answers_while_unipile_fails(
+    client: httpx.AsyncClient, tenant: TenantFixture, faults: SetFaults
+) -> None:
+    account_id = (await connect_qr(client, tenant, "telegram"))["account_id"]
+    await faults(error_rate=1.0)
+    response = await get_status(client, tenant, "telegram", account_id)
+    # Asking Unipile is only a safety net next to the webhook: local records answer.
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert (data["completed"], data["in_progress"], data["sync_status"]) == (
+        False,
+        True,
+        "CONNECTING",
+    )

@@ -5,6 +5,7 @@ another. Nothing is written when Unipile fails."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ logger = logging.getLogger("skylight.channels")
 
 # Unipile's authentication intents live five minutes.
 ATTEMPT_TTL = timedelta(minutes=5)
+# How long a status poll waits for Unipile before answering from local records.
+POLL_BUDGET_SECONDS = 2.0
 # What status says about an attempt that ended without connecting (completed and in_progress
 # are both false then, and the client needs to know why before it starts over).
 ENDED = {
@@ -233,11 +236,14 @@ async def _attempt_for(
 
 async def _poll_account(ctx: ChannelContext, account_id: str) -> None:
     try:
-        account = await ctx.unipile.get_account(account_id)
+        # Bounded: the client retries a failing GET for up to a minute, but a poll must answer
+        # in time for the next one (the webhook is the main path, this is the safety net).
+        async with asyncio.timeout(POLL_BUDGET_SECONDS):
+            account = await ctx.unipile.get_account(account_id)
     except UnipileNotFound:
         await apply_status(ctx, account_id, "DELETED", username=None)
         return
-    except UnipileError:
+    except (UnipileError, TimeoutError):
         return  # best effort: the local state stands and the next poll tries again
     if account.status is not None:
         await apply_status(
