@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,6 +10,7 @@ from fastapi import FastAPI
 
 from skylight import __version__
 from skylight.api import api_router
+from skylight.background import Services, make_worker
 from skylight.inbound.endpoints import router as inbound_router
 from skylight.inbound.lifecycle import inbound_webhooks
 from skylight.kit.db import Database, create_engine
@@ -39,7 +41,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.simulator = upstream.control
                 reconciler = Reconciler(db, upstream.unipile, settings.reconcile_interval_seconds)
                 app.state.reconciler = reconciler
-                async with inbound_webhooks(settings, upstream.unipile), reconciler.running():
+                worker = make_worker(Services(db, upstream.unipile, settings))
+                app.state.worker = worker
+                async with contextlib.AsyncExitStack() as stack:
+                    await stack.enter_async_context(inbound_webhooks(settings, upstream.unipile))
+                    await stack.enter_async_context(reconciler.running())
+                    if settings.run_jobs_in_process:
+                        await stack.enter_async_context(worker.running())
                     yield
         finally:
             await db.dispose()

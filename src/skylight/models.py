@@ -6,6 +6,7 @@ from skylight.contacts.models import Contact
 from skylight.conversations.models import Conversation
 from skylight.idempotency.models import IdempotencyKey
 from skylight.inbound.models import InboxEntry
+from skylight.jobs.models import Job
 from skylight.kit.models import Base
 from skylight.messages.models import Chat, Message
 from skylight.workspaces.models import Workspace
@@ -20,6 +21,7 @@ __all__ = [
     "Conversation",
     "IdempotencyKey",
     "InboxEntry",
+    "Job",
     "Message",
     "Workspace",
 ]

@@ -7,6 +7,8 @@ import typer
 from skylight.cli import keys, workspaces
 from skylight.cli.common import err_console
 from skylight.cli.serve import migrate, serve
+from skylight.cli.simulator import simulator
+from skylight.cli.worker import worker
 from skylight.kit.errors import SkylightError
 
 app = typer.Typer(
@@ -16,6 +18,8 @@ app = typer.Typer(
 )
 app.command()(serve)
 app.command()(migrate)
+app.command()(worker)
+app.command()(simulator)
 app.add_typer(workspaces.app, name="workspaces")
 app.add_typer(keys.app, name="keys")
 

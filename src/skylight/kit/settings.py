@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     # Catch-up from Unipile's lists (also at start-up and when a channel returns to OK).
     reconcile_interval_seconds: float = Field(default=300.0, gt=0)
 
+    # Background jobs run inside each server process unless this is off (then run
+    # `skylight worker` processes; on SQLite keep one process doing them).
+    run_jobs_in_process: bool = True
+    job_concurrency: int = Field(default=4, ge=1, le=64)
+
     log_level: str = "INFO"
 
     @property

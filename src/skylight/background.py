@@ -1,0 +1,30 @@
+"""Which function runs each kind of background job: the one place that wires domains to the
+job queue (like api.py for routes)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from skylight.integrations.unipile.client import UnipileClient
+from skylight.jobs.worker import Handler, Worker
+from skylight.kit.db import Database
+from skylight.kit.settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    """What job handlers may use."""
+
+    db: Database
+    unipile: UnipileClient
+    settings: Settings
+
+
+def handlers(services: Services) -> Mapping[str, Handler]:
+    registry: dict[str, Handler] = {}
+    return registry
+
+
+def make_worker(services: Services) -> Worker:
+    return Worker(services.db, handlers(services), concurrency=services.settings.job_concurrency)

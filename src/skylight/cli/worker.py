@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+from skylight.background import Services, make_worker
+from skylight.cli.common import console
+from skylight.kit.db import Database, create_engine
+from skylight.kit.settings import get_settings
+from skylight.upstream import connect_upstream
+
+
+def worker() -> None:
+    """Run background jobs (campaign sends, webhook deliveries) in this process.
+
+    Any number of workers can share one PostgreSQL; on SQLite run one process in all (the
+    server does it by default: set SKYLIGHT_RUN_JOBS_IN_PROCESS=false to leave it to workers)."""
+    settings = get_settings()
+    if settings.embedded_simulator:
+        console.print(
+            "[yellow]No SKYLIGHT_UNIPILE_DSN: this worker gets an embedded simulator of its "
+            "own. Point it at the server's Unipile (or `skylight simulator` with "
+            "SKYLIGHT_SANDBOX=true).[/yellow]"
+        )
+
+    async def run() -> None:
+        db = Database(create_engine(settings.resolved_database_url))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            async with connect_upstream(settings) as upstream:
+                jobs = make_worker(Services(db, upstream.unipile, settings))
+                async with jobs.running():
+                    console.print(f"[green]Worker {jobs.name} running.[/green] Ctrl+C to stop.")
+                    await stop.wait()
+                console.print("Stopped; unfinished jobs were handed back.")
+        finally:
+            await db.dispose()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
