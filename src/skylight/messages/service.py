@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from skylight.apikeys.service import Caller
 from skylight.channels.repository import ChannelRepository
 from skylight.channels.types import HEALTHY, ChannelType
@@ -36,6 +38,7 @@ UNCONFIRMED = "Unipile did not confirm the message in time; it will be reconcile
 class Route:
     """Where a stored message goes: the account, and the chat or the attendee to start one."""
 
+    workspace_id: int
     message_id: int
     contact_id: int
     account_id: str
@@ -49,54 +52,58 @@ def attendee_id(contact: Contact) -> str:
     return contact.username or contact.phone or contact.handle
 
 
-async def _store(db: Database, caller: Caller, contact_id: int, text: str) -> Route | Message:
-    """Save the message. Returns its route, or the message already failed on our side."""
-    async with db.transaction() as session:
-        contact = await get_contact(session, caller.workspace_id, contact_id)
-        channel = await ChannelRepository(session, caller.workspace_id).get(contact.channel)
-        now = utcnow()
-        message = Message(
-            workspace_id=caller.workspace_id,
-            contact_id=contact.id,
-            channel=contact.channel,
-            direction=Direction.OUTBOUND,
-            content=text,
-            status=MessageStatus.PENDING,
-            occurred_at=now,
-            created_at=now,
+async def prepare(
+    session: AsyncSession, workspace_id: int, contact_id: int, text: str
+) -> Route | Message:
+    """Store an outbound message in the caller's transaction (so a campaign can link its
+    recipient to it atomically). Returns its route, or the message already failed on our side
+    (no channel, channel not OK)."""
+    contact = await get_contact(session, workspace_id, contact_id)
+    channel = await ChannelRepository(session, workspace_id).get(contact.channel)
+    now = utcnow()
+    message = Message(
+        workspace_id=workspace_id,
+        contact_id=contact.id,
+        channel=contact.channel,
+        direction=Direction.OUTBOUND,
+        content=text,
+        status=MessageStatus.PENDING,
+        occurred_at=now,
+        created_at=now,
+    )
+    if channel is None or not channel.is_connected or channel.unipile_account_id is None:
+        message.status, message.failed_at = MessageStatus.FAILED, now
+        message.error = f"No {contact.channel.value} channel connected."
+    elif channel.status not in HEALTHY:
+        message.status, message.failed_at = MessageStatus.FAILED, now
+        message.error = (
+            f"The {contact.channel.value} channel is not ready "
+            f"(sync_status {channel.sync_status}). Try again once it is OK."
         )
-        if channel is None or not channel.is_connected or channel.unipile_account_id is None:
-            message.status, message.failed_at = MessageStatus.FAILED, now
-            message.error = f"No {contact.channel.value} channel connected."
-        elif channel.status not in HEALTHY:
-            message.status, message.failed_at = MessageStatus.FAILED, now
-            message.error = (
-                f"The {contact.channel.value} channel is not ready "
-                f"(sync_status {channel.sync_status}). Try again once it is OK."
-            )
-        await MessageRepository(session, caller.workspace_id).add(message)
-        await ConversationRepository(session, caller.workspace_id).record_message(
-            contact_id=contact.id,
-            channel=contact.channel,
-            message_id=message.id,
-            content=text,
-            at=now,
-            unread_delta=0,
-        )
-        if message.status == MessageStatus.FAILED:
-            return message
-        assert channel is not None
-        assert channel.unipile_account_id is not None
-        chat = await ChatRepository(session, caller.workspace_id).for_contact(
-            contact.id, channel.unipile_account_id
-        )
-        return Route(
-            message_id=message.id,
-            contact_id=contact.id,
-            account_id=channel.unipile_account_id,
-            chat_id=chat.unipile_chat_id if chat else None,
-            attendee_id=chat.attendee_provider_id if chat else attendee_id(contact),
-        )
+    await MessageRepository(session, workspace_id).add(message)
+    await ConversationRepository(session, workspace_id).record_message(
+        contact_id=contact.id,
+        channel=contact.channel,
+        message_id=message.id,
+        content=text,
+        at=now,
+        unread_delta=0,
+    )
+    if message.status == MessageStatus.FAILED:
+        return message
+    assert channel is not None
+    assert channel.unipile_account_id is not None
+    chat = await ChatRepository(session, workspace_id).for_contact(
+        contact.id, channel.unipile_account_id
+    )
+    return Route(
+        workspace_id=workspace_id,
+        message_id=message.id,
+        contact_id=contact.id,
+        account_id=channel.unipile_account_id,
+        chat_id=chat.unipile_chat_id if chat else None,
+        attendee_id=chat.attendee_provider_id if chat else attendee_id(contact),
+    )
 
 
 async def _deliver(
@@ -111,15 +118,15 @@ async def _deliver(
 
 
 async def _record_sent(
-    db: Database, caller: Caller, route: Route, unipile_id: str | None, chat_id: str | None
+    db: Database, route: Route, unipile_id: str | None, chat_id: str | None
 ) -> Message:
     async with db.transaction() as session:
-        repo = MessageRepository(session, caller.workspace_id)
+        repo = MessageRepository(session, route.workspace_id)
         await repo.mark_sent(
             route.message_id, unipile_message_id=unipile_id, chat_id=chat_id, at=utcnow()
         )
         if chat_id is not None:
-            await ChatRepository(session, caller.workspace_id).remember(
+            await ChatRepository(session, route.workspace_id).remember(
                 contact_id=route.contact_id,
                 account_id=route.account_id,
                 chat_id=chat_id,
@@ -128,11 +135,9 @@ async def _record_sent(
         return await _reload(repo, route.message_id)
 
 
-async def _record_problem(
-    db: Database, caller: Caller, route: Route, error: str, *, unconfirmed: bool
-) -> Message:
+async def _record_problem(db: Database, route: Route, error: str, *, unconfirmed: bool) -> Message:
     async with db.transaction() as session:
-        repo = MessageRepository(session, caller.workspace_id)
+        repo = MessageRepository(session, route.workspace_id)
         if unconfirmed:
             await repo.note_unconfirmed(route.message_id, error)
         else:
@@ -157,32 +162,36 @@ def _failure(message: Message) -> SendFailure:
     )
 
 
+async def complete(db: Database, unipile: UnipileClient, route: Route, text: str) -> Message:
+    """Call Unipile for a prepared message (no transaction open meanwhile) and record the
+    outcome: sent, failed with the reason, or still pending when Unipile did not confirm."""
+    try:
+        unipile_id, chat_id = await _deliver(unipile, route, text)
+    except UnipilePermanentError as exc:
+        reason = exc.detail or exc.title or exc.type or "rejected"
+        return await _record_problem(
+            db, route, f"Unipile rejected the message: {reason}", unconfirmed=False
+        )
+    except UnipileTimeout:
+        # It may have gone out: saying "failed" could make the caller send it twice.
+        return await _record_problem(db, route, UNCONFIRMED, unconfirmed=True)
+    except UnipileError as exc:
+        reason = exc.detail or exc.title or type(exc).__name__
+        return await _record_problem(db, route, f"Unipile failed: {reason}", unconfirmed=False)
+    return await _record_sent(db, route, unipile_id, chat_id)
+
+
 async def send(
     db: Database, unipile: UnipileClient, caller: Caller, contact_id: int, text: str
 ) -> tuple[int, dict[str, Any]]:
     """Returns the HTTP status and body, so an idempotent retry can replay them exactly."""
-    stored = await _store(db, caller, contact_id, text)
-    if isinstance(stored, Message):
-        return 422, _failure(stored).model_dump(mode="json")
-    try:
-        outcome = await _deliver(unipile, stored, text)
-    except UnipilePermanentError as exc:
-        reason = exc.detail or exc.title or exc.type or "rejected"
-        message = await _record_problem(
-            db, caller, stored, f"Unipile rejected the message: {reason}", unconfirmed=False
-        )
+    async with db.transaction() as session:
+        prepared = await prepare(session, caller.workspace_id, contact_id, text)
+    if isinstance(prepared, Message):
+        return 422, _failure(prepared).model_dump(mode="json")
+    message = await complete(db, unipile, prepared, text)
+    if message.status != MessageStatus.SENT:
         return 502, _failure(message).model_dump(mode="json")
-    except UnipileTimeout:
-        # It may have gone out: saying "failed" could make the caller send it twice.
-        message = await _record_problem(db, caller, stored, UNCONFIRMED, unconfirmed=True)
-        return 502, _failure(message).model_dump(mode="json")
-    except UnipileError as exc:
-        reason = exc.detail or exc.title or type(exc).__name__
-        message = await _record_problem(
-            db, caller, stored, f"Unipile failed: {reason}", unconfirmed=False
-        )
-        return 502, _failure(message).model_dump(mode="json")
-    message = await _record_sent(db, caller, stored, *outcome)
     body = {
         "success": True,
         "data": MessageOut.model_validate(message).model_dump(mode="json"),
