@@ -138,3 +138,17 @@ async def test_qr_svg_for_a_pending_telegram_attempt(
         "success": False,
         "message": "Instagram does not use a QR code.",
     }
+
+
+async def test_the_username_is_the_scanning_account_even_after_early_polls(
+    client: httpx.AsyncClient, tenant: TenantFixture
+) -> None:
+    account_id = (await connect_qr(client, tenant, "telegram"))["account_id"]
+    for _ in range(2):
+        # Each poll reads the pending account at Unipile, which has no identity yet.
+        early = (await get_status(client, tenant, "telegram", account_id)).json()["data"]
+        assert (early["username"], early["in_progress"]) == (None, True)
+    await scan(client, tenant, account_id, "tg_identity")
+    # Only the webhook completes it (GET /channels never asks Unipile).
+    local = await poll_local(client, tenant, "telegram", lambda row: row["is_connected"])
+    assert local["username"] == "tg_identity"

@@ -66,6 +66,7 @@ async def test_status_waits_for_the_scan_then_completes(
     assert data["is_connected"] is False
     assert data["sync_status"] == "CONNECTING"
     assert data["type"] == "whatsapp"
+    assert data["username"] is None  # nobody has scanned yet
 
     await scan(client, tenant, account_id, SAUDI_PHONE)
     done = await poll_status(client, tenant, "whatsapp", account_id, completed)

@@ -241,25 +241,39 @@ async def _poll_account(ctx: ChannelContext, account_id: str) -> None:
         async with asyncio.timeout(POLL_BUDGET_SECONDS):
             account = await ctx.unipile.get_account(account_id)
     except UnipileNotFound:
-        await apply_status(ctx, account_id, "DELETED", username=None)
+        await apply_status(ctx, account_id, "DELETED", username=None, only_pending=True)
         return
     except (UnipileError, TimeoutError):
         return  # best effort: the local state stands and the next poll tries again
     if account.status is not None:
         await apply_status(
-            ctx, account_id, account.status, username=username_from_account(ctx.type, account)
+            ctx,
+            account_id,
+            account.status,
+            username=username_from_account(ctx.type, account),
+            only_pending=True,
         )
 
 
 async def apply_status(
-    ctx: ChannelContext, account_id: str, upstream: str, *, username: str | None
+    ctx: ChannelContext,
+    account_id: str,
+    upstream: str,
+    *,
+    username: str | None,
+    only_pending: bool = False,
 ) -> None:
+    """`only_pending`: for a status polled to finish a login. Once the attempt is no longer
+    pending a webhook has moved it on, and what we read before that may be older than it
+    (OK read, CREDENTIALS delivered, OK written would hide the CREDENTIALS)."""
     async with ctx.db.transaction() as session:
         repo = ctx.repo(session)
         channel = await repo.get(ctx.type)
         if channel is not None and channel.unipile_account_id != account_id:
             channel = None
         attempt = await repo.attempt(ctx.type, account_id)
+        if only_pending and (attempt is None or not attempt.pending):
+            return
         apply_upstream_status(channel, attempt, upstream, utcnow())
         if channel is not None and username:
             channel.username = username

@@ -71,12 +71,14 @@ def expire_if_due(channel: Channel | None, attempt: ChannelAttempt, now: datetim
 
 def username_from_account(channel_type: ChannelType, account: Account) -> str | None:
     im = account.connection_params.im or {}
+    # Until its QR code is scanned an account has no identity: its name is its own id.
+    name = account.name if account.name != account.id else None
     if channel_type is ChannelType.WHATSAPP:
-        phone = str(im.get("phone_number") or account.name or "").strip()
+        phone = str(im.get("phone_number") or name or "").strip()
         if phone and not phone.startswith("+"):
             phone = "+" + phone
         return phone or None
-    username = im.get("username") or account.name
+    username = im.get("username") or name
     return str(username) if username else None
 
 
