@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from skylight import __version__
 from skylight.api import api_router
 from skylight.background import Services, make_worker
+from skylight.events.notifier import Notifier
 from skylight.inbound.endpoints import router as inbound_router
 from skylight.inbound.lifecycle import inbound_webhooks
 from skylight.kit.db import Database, create_engine
@@ -35,6 +36,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = Database(create_engine(settings.resolved_database_url))
         app.state.db = db
         app.state.sessionmaker = db.sessionmaker
+        notifier = Notifier()
+        notifier.install_local_hook(db.session_class)
+        app.state.notifier = notifier
         try:
             async with connect_upstream(settings) as upstream:
                 app.state.unipile = upstream.unipile
@@ -46,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 async with contextlib.AsyncExitStack() as stack:
                     await stack.enter_async_context(inbound_webhooks(settings, upstream.unipile))
                     await stack.enter_async_context(reconciler.running())
+                    await stack.enter_async_context(notifier.listening(db.engine))
                     if settings.run_jobs_in_process:
                         await stack.enter_async_context(worker.running())
                     yield

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from skylight.integrations.unipile.client import UnipileClient
 from skylight.jobs.worker import Handler, Worker
 from skylight.kit.db import Database
 from skylight.kit.settings import Settings
+from skylight.webhooks.delivery import deliver
+from skylight.webhooks.outbox import JOB_KIND as WEBHOOK_JOB
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,10 @@ class Services:
 
 
 def handlers(services: Services) -> Mapping[str, Handler]:
-    registry: dict[str, Handler] = {}
+    async def deliver_webhook(payload: dict[str, Any]) -> None:
+        await deliver(services.db, services.settings, payload)
+
+    registry: dict[str, Handler] = {WEBHOOK_JOB: deliver_webhook}
     return registry
 
 

@@ -4,11 +4,13 @@ from skylight.apikeys.models import ApiKey
 from skylight.channels.models import Channel, ChannelAttempt
 from skylight.contacts.models import Contact
 from skylight.conversations.models import Conversation
+from skylight.events.models import Event
 from skylight.idempotency.models import IdempotencyKey
 from skylight.inbound.models import InboxEntry
 from skylight.jobs.models import Job
 from skylight.kit.models import Base
 from skylight.messages.models import Chat, Message
+from skylight.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from skylight.workspaces.models import Workspace
 
 __all__ = [
@@ -19,9 +21,13 @@ __all__ = [
     "Chat",
     "Contact",
     "Conversation",
+    "Event",
     "IdempotencyKey",
     "InboxEntry",
     "Job",
     "Message",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "Workspace",
 ]

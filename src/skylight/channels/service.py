@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.apikeys.service import Caller
+from skylight.channels.events import channel_event
 from skylight.channels.models import AttemptState, Channel, ChannelAttempt
 from skylight.channels.repository import ChannelRepository
 from skylight.channels.schemas import ChannelOut, ChannelStatusOut, QrConnectOut
@@ -274,9 +275,11 @@ async def apply_status(
         attempt = await repo.attempt(ctx.type, account_id)
         if only_pending and (attempt is None or not attempt.pending):
             return
-        apply_upstream_status(channel, attempt, upstream, utcnow())
+        changed = apply_upstream_status(channel, attempt, upstream, utcnow())
         if channel is not None and username:
             channel.username = username
+        if changed and channel is not None:
+            await channel_event(session, channel, "channel.status_changed")
 
 
 async def refresh(ctx: ChannelContext) -> ChannelOut:
@@ -331,4 +334,6 @@ async def disconnect(ctx: ChannelContext) -> None:
         repo = ctx.repo(session)
         channel = await repo.get(ctx.type)
         if channel is not None:
+            channel.unipile_account_id = None
+            await channel_event(session, channel, "channel.disconnected")
             await repo.remove(channel)

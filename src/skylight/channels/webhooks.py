@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from skylight.channels.events import channel_event
 from skylight.channels.models import Channel
 from skylight.channels.repository import AccountLookup
 from skylight.channels.state import apply_upstream_status, username_from_account
@@ -41,9 +42,11 @@ async def on_account_status(
         channel = await lookup.channel(event.account_id)
         attempt = await lookup.attempt(event.account_id)
         was_healthy = channel is not None and _healthy(channel)
-        apply_upstream_status(channel, attempt, event.message, utcnow())
+        changed = apply_upstream_status(channel, attempt, event.message, utcnow())
         if channel is not None and username and not channel.username:
             channel.username = username
+        if changed and channel is not None:
+            await channel_event(session, channel, "channel.status_changed")
         return channel is not None and not was_healthy and _healthy(channel)
 
 

@@ -33,11 +33,12 @@ def handle_from_provider_id(
 
 async def find_or_create(
     repo: ContactRepository, channel: ChannelType, provider_id: str, name: str | None
-) -> Contact:
+) -> tuple[Contact, bool]:
+    """The contact, and whether it was just created."""
     handle, phone, username = handle_from_provider_id(channel, provider_id)
     existing = await repo.get_by_handle(channel, handle)
     if existing is not None:
-        return existing
+        return existing, False
     contact = Contact(
         workspace_id=repo.workspace_id,
         name=(name or username or phone or handle)[:255],
@@ -46,4 +47,4 @@ async def find_or_create(
         username=username,
         handle=handle,
     )
-    return await repo.add(contact)
+    return await repo.add(contact), True

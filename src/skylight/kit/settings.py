@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     run_jobs_in_process: bool = True
     job_concurrency: int = Field(default=4, ge=1, le=64)
 
+    # Outbound webhooks to our users: the delay before each retry (about 3 days in all),
+    # whether URLs may point at private/loopback addresses, the request timeout, and how long
+    # the previous secret still signs after a rotation.
+    webhook_retry_schedule_seconds: list[float] = Field(
+        default=[60, 300, 900, 3600, 10800, 21600, 43200, 86400, 86400]
+    )
+    webhook_allow_private_urls: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_secret_grace_hours: float = Field(default=24.0, ge=0)
+
     log_level: str = "INFO"
 
     @property

@@ -16,8 +16,11 @@ from skylight.channels.models import Channel
 from skylight.channels.repository import AccountLookup
 from skylight.contacts.lookup import find_or_create
 from skylight.contacts.repository import ContactRepository
+from skylight.contacts.schemas import ContactOut
 from skylight.conversations.repository import ConversationRepository
+from skylight.events.service import emit
 from skylight.kit.time import utcnow
+from skylight.messages.events import message_event, message_event_by_id
 from skylight.messages.models import Message
 from skylight.messages.repository import ChatRepository, MessageRepository
 from skylight.messages.types import Direction, MessageStatus
@@ -54,13 +57,15 @@ async def ingest(session: AsyncSession, incoming: Incoming) -> bool:
     if chat is not None:
         contact_id = chat.contact_id
     elif incoming.counterpart_id:
-        contact = await find_or_create(
+        contact, created = await find_or_create(
             ContactRepository(session, workspace_id),
             channel.type,
             incoming.counterpart_id,
             incoming.counterpart_name,
         )
         contact_id = contact.id
+        if created:
+            await emit(session, workspace_id, "contact.created", ContactOut.model_validate(contact))
         await chats.remember(
             contact_id=contact_id,
             account_id=incoming.account_id,
@@ -73,12 +78,14 @@ async def ingest(session: AsyncSession, incoming: Incoming) -> bool:
     if incoming.from_account:
         echo = await messages.oldest_unconfirmed(contact_id, text)
         if echo is not None:
-            await messages.mark_sent(
+            moved = await messages.mark_sent(
                 echo.id,
                 unipile_message_id=incoming.message_id,
                 chat_id=incoming.chat_id,
                 at=incoming.at,
             )
+            if moved:
+                await message_event_by_id(session, echo.id, "message.sent")
             return True
     direction = Direction.OUTBOUND if incoming.from_account else Direction.INBOUND
     status = MessageStatus.SENT if incoming.from_account else MessageStatus.DELIVERED
@@ -105,6 +112,8 @@ async def ingest(session: AsyncSession, incoming: Incoming) -> bool:
         at=incoming.at,
         unread_delta=0 if incoming.from_account else 1,
     )
+    kind = "message.sent" if incoming.from_account else "message.received"
+    await message_event_by_id(session, new_id, kind)
     return True
 
 
@@ -121,7 +130,11 @@ async def apply_receipt(
     )
     if message is None or message.direction != Direction.OUTBOUND:
         return False
-    return advance(message, MessageStatus.READ if event == "read" else MessageStatus.DELIVERED, at)
+    target = MessageStatus.READ if event == "read" else MessageStatus.DELIVERED
+    if not advance(message, target, at):
+        return False
+    await message_event(session, message, "message.status_updated")
+    return True
 
 
 def advance(message: Message, target: MessageStatus, at: datetime) -> bool:

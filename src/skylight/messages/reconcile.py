@@ -17,6 +17,7 @@ from skylight.integrations.unipile.schemas import Chat
 from skylight.integrations.unipile.schemas import Message as UnipileMessage
 from skylight.kit.db import Database
 from skylight.kit.time import utcnow
+from skylight.messages.events import message_event
 from skylight.messages.ingest import Incoming, advance, ingest
 from skylight.messages.repository import MessageRepository, PendingMessages
 from skylight.messages.types import Direction, MessageStatus
@@ -98,6 +99,7 @@ async def _apply(db: Database, chat: Chat, message: UnipileMessage, report: Repo
             target = MessageStatus.READ if message.seen else MessageStatus.DELIVERED
             outbound = stored is not None and stored.direction == Direction.OUTBOUND
             if outbound and stored is not None and advance(stored, target, message.timestamp):
+                await message_event(session, stored, "message.status_updated")
                 report.receipts += 1
 
 
@@ -108,4 +110,5 @@ async def _expire_unconfirmed(db: Database, report: Report) -> None:
             message.status = MessageStatus.FAILED
             message.error = NEVER_CONFIRMED
             message.failed_at = utcnow()
+            await message_event(session, message, "message.failed")
             report.expired += 1

@@ -97,8 +97,8 @@ class MessageRepository:
         )
         return found is not None
 
-    async def mark_failed(self, message_id: int, error: str, at: datetime) -> None:
-        await self.session.execute(
+    async def mark_failed(self, message_id: int, error: str, at: datetime) -> bool:
+        result = await self.session.execute(
             update(Message)
             .where(
                 Message.workspace_id == self.workspace_id,
@@ -107,6 +107,7 @@ class MessageRepository:
             )
             .values(status=MessageStatus.FAILED, error=error, failed_at=at)
         )
+        return bool(getattr(result, "rowcount", 0))
 
     async def note_unconfirmed(self, message_id: int, error: str) -> None:
         await self.session.execute(

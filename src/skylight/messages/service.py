@@ -25,6 +25,7 @@ from skylight.integrations.unipile.providers import whatsapp_provider_id
 from skylight.kit.db import Database
 from skylight.kit.errors import NotFound
 from skylight.kit.time import utcnow
+from skylight.messages.events import message_event
 from skylight.messages.models import Message
 from skylight.messages.repository import ChatRepository, MessageRepository
 from skylight.messages.schemas import MessageOut, SendFailure, SendFailureData
@@ -90,6 +91,7 @@ async def prepare(
         unread_delta=0,
     )
     if message.status == MessageStatus.FAILED:
+        await message_event(session, message, "message.failed")
         return message
     assert channel is not None
     assert channel.unipile_account_id is not None
@@ -122,7 +124,7 @@ async def _record_sent(
 ) -> Message:
     async with db.transaction() as session:
         repo = MessageRepository(session, route.workspace_id)
-        await repo.mark_sent(
+        moved = await repo.mark_sent(
             route.message_id, unipile_message_id=unipile_id, chat_id=chat_id, at=utcnow()
         )
         if chat_id is not None:
@@ -132,7 +134,10 @@ async def _record_sent(
                 chat_id=chat_id,
                 attendee_provider_id=route.attendee_id,
             )
-        return await _reload(repo, route.message_id)
+        message = await _reload(repo, route.message_id)
+        if moved:
+            await message_event(session, message, "message.sent")
+        return message
 
 
 async def _record_problem(db: Database, route: Route, error: str, *, unconfirmed: bool) -> Message:
@@ -140,9 +145,12 @@ async def _record_problem(db: Database, route: Route, error: str, *, unconfirmed
         repo = MessageRepository(session, route.workspace_id)
         if unconfirmed:
             await repo.note_unconfirmed(route.message_id, error)
-        else:
-            await repo.mark_failed(route.message_id, error, utcnow())
-        return await _reload(repo, route.message_id)
+            return await _reload(repo, route.message_id)
+        failed = await repo.mark_failed(route.message_id, error, utcnow())
+        message = await _reload(repo, route.message_id)
+        if failed:
+            await message_event(session, message, "message.failed")
+        return message
 
 
 async def _reload(repo: MessageRepository, message_id: int) -> Message:

@@ -1,0 +1,126 @@
+"""The `webhook.deliver` job: one signed POST per run, every attempt logged, retried on a
+schedule of about three days; a delivery that exhausts it disables its endpoint."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from skylight.events.schemas import EventOut
+from skylight.jobs.worker import RetryLater
+from skylight.kit.db import Database
+from skylight.kit.settings import Settings
+from skylight.kit.time import utcnow
+from skylight.webhooks.models import DeliveryState, WebhookAttempt
+from skylight.webhooks.repository import DeliveryRepository
+from skylight.webhooks.service import disable_failing
+from skylight.webhooks.signing import HEADER, signature_header
+from skylight.webhooks.urls import resolves_to_private
+
+USER_AGENT = "SkyLightChat-Webhooks/1.0"
+_RESPONSE_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class _Request:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    attempt: int
+
+
+@dataclass(frozen=True)
+class _Result:
+    status_code: int | None
+    response_body: str | None
+    error: str | None
+    duration_ms: int
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+async def _prepare(db: Database, delivery_id: int) -> _Request | None:
+    async with db.transaction() as session:
+        loaded = await DeliveryRepository(session).load(delivery_id)
+        if loaded is None:
+            return None
+        delivery, endpoint, event = loaded
+        if delivery.state != DeliveryState.PENDING:
+            return None
+        if not endpoint.enabled:
+            delivery.state = DeliveryState.FAILED
+            return None
+        body = EventOut.build(event).model_dump_json().encode()
+        secrets = [endpoint.secret]
+        expires = endpoint.previous_secret_expires_at
+        if endpoint.previous_secret and expires and expires > utcnow():
+            secrets.append(endpoint.previous_secret)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            HEADER: signature_header(secrets, body),
+            "SkyLight-Event-Id": event.public_id,
+            "SkyLight-Event-Type": event.type,
+            "SkyLight-Delivery-Id": str(delivery.id),
+        }
+        return _Request(endpoint.url, body, headers, delivery.attempts + 1)
+
+
+async def _post(request: _Request, settings: Settings) -> _Result:
+    started = time.monotonic()
+    if not settings.webhook_allow_private_urls and await resolves_to_private(request.url):
+        return _Result(None, None, "Refused: the URL resolves to a private address.", 0)
+    try:
+        async with httpx.AsyncClient(
+            timeout=settings.webhook_timeout_seconds, follow_redirects=False
+        ) as http:
+            response = await http.post(request.url, content=request.body, headers=request.headers)
+    except httpx.HTTPError as exc:
+        elapsed = int((time.monotonic() - started) * 1000)
+        return _Result(None, None, f"{type(exc).__name__}: {exc}"[:500], elapsed)
+    elapsed = int((time.monotonic() - started) * 1000)
+    error = "Redirects are not followed." if response.is_redirect else None
+    return _Result(response.status_code, response.text[:_RESPONSE_LIMIT], error, elapsed)
+
+
+async def deliver(db: Database, settings: Settings, payload: dict[str, Any]) -> None:
+    delivery_id = int(payload["delivery_id"])
+    request = await _prepare(db, delivery_id)
+    if request is None:
+        return
+    result = await _post(request, settings)
+    schedule = settings.webhook_retry_schedule_seconds
+    retry_in: float | None = None
+    async with db.transaction() as session:
+        repo = DeliveryRepository(session)
+        loaded = await repo.load(delivery_id)
+        if loaded is None:
+            return
+        delivery, endpoint, _event = loaded
+        await repo.add_attempt(
+            WebhookAttempt(
+                delivery_id=delivery.id,
+                status_code=result.status_code,
+                response_body=result.response_body,
+                error=result.error,
+                duration_ms=result.duration_ms,
+            )
+        )
+        delivery.attempts = request.attempt
+        delivery.last_status_code = result.status_code
+        if result.ok:
+            delivery.state, delivery.next_attempt_at = DeliveryState.SUCCEEDED, None
+        elif request.attempt > len(schedule):
+            delivery.state, delivery.next_attempt_at = DeliveryState.FAILED, None
+            await disable_failing(session, endpoint)
+        else:
+            retry_in = schedule[request.attempt - 1]
+            delivery.next_attempt_at = utcnow() + timedelta(seconds=retry_in)
+    if retry_in is not None:
+        raise RetryLater(retry_in)

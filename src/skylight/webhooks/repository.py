@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from skylight.events.models import Event
+from skylight.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+
+class EndpointRepository:
+    def __init__(self, session: AsyncSession, workspace_id: int) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+
+    async def add(self, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+        self.session.add(endpoint)
+        await self.session.flush()
+        return endpoint
+
+    async def get(self, endpoint_id: int) -> WebhookEndpoint | None:
+        return await self.session.scalar(
+            select(WebhookEndpoint).where(
+                WebhookEndpoint.workspace_id == self.workspace_id,
+                WebhookEndpoint.id == endpoint_id,
+            )
+        )
+
+    async def all(self) -> Sequence[WebhookEndpoint]:
+        rows = await self.session.scalars(
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.workspace_id == self.workspace_id)
+            .order_by(WebhookEndpoint.id)
+        )
+        return rows.all()
+
+    async def subscribed(self, event_type: str) -> list[WebhookEndpoint]:
+        rows = await self.session.scalars(
+            select(WebhookEndpoint).where(
+                WebhookEndpoint.workspace_id == self.workspace_id,
+                WebhookEndpoint.enabled.is_(True),
+            )
+        )
+        return [e for e in rows if _wants(e, event_type)]
+
+    async def delete(self, endpoint: WebhookEndpoint) -> None:
+        await self.session.delete(endpoint)
+
+    async def deliveries(
+        self, endpoint_id: int, *, offset: int, limit: int
+    ) -> Sequence[tuple[WebhookDelivery, Event]]:
+        rows = await self.session.execute(
+            select(WebhookDelivery, Event)
+            .join(Event, Event.id == WebhookDelivery.event_id)
+            .where(WebhookDelivery.endpoint_id == endpoint_id)
+            .order_by(WebhookDelivery.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def delivery(self, endpoint_id: int, delivery_id: int) -> WebhookDelivery | None:
+        return await self.session.scalar(
+            select(WebhookDelivery).where(
+                WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.id == delivery_id
+            )
+        )
+
+    async def attempts(self, delivery_ids: Sequence[int]) -> Sequence[WebhookAttempt]:
+        if not delivery_ids:
+            return []
+        rows = await self.session.scalars(
+            select(WebhookAttempt)
+            .where(WebhookAttempt.delivery_id.in_(list(delivery_ids)))
+            .order_by(WebhookAttempt.id)
+        )
+        return rows.all()
+
+
+def _wants(endpoint: WebhookEndpoint, event_type: str) -> bool:
+    types = json.loads(endpoint.event_types)
+    return "*" in types or event_type in types
+
+
+class DeliveryRepository:
+    """Across workspaces: the delivery job only knows a delivery id."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def load(self, delivery_id: int) -> tuple[WebhookDelivery, WebhookEndpoint, Event] | None:
+        row = (
+            await self.session.execute(
+                select(WebhookDelivery, WebhookEndpoint, Event)
+                .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+                .join(Event, Event.id == WebhookDelivery.event_id)
+                .where(WebhookDelivery.id == delivery_id)
+            )
+        ).first()
+        return None if row is None else (row[0], row[1], row[2])
+
+    async def add_attempt(self, attempt: WebhookAttempt) -> None:
+        self.session.add(attempt)
+        await self.session.flush()
