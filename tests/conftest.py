@@ -77,6 +77,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         # Sandbox mode (no DSN): the embedded simulator, sped up for tests.
         simulator_connect_delay_seconds=0.2,
         simulator_webhook_retry_base_seconds=0.05,
+        # Our own webhook receivers in tests listen on loopback; retries are sped up.
+        webhook_allow_private_urls=True,
+        webhook_retry_schedule_seconds=[0.05, 0.1, 0.1, 0.2, 0.2, 0.3],
     )
 
 
