@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: run test check lint format clean
+.PHONY: bench fuzz fuzz-quick load load-quick faults faults-quick
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +32,29 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## Benchmarks: prints the table and writes bench/results/latest.md (a few minutes).
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+## Hardening suites (real server processes on loopback ports); *-quick is what CI runs.
+fuzz: $(STAMP)
+	$(BIN)/python -m bench.fuzz
+
+fuzz-quick: $(STAMP)
+	$(BIN)/python -m bench.fuzz --quick
+
+load: $(STAMP)
+	$(BIN)/python -m bench.load
+
+load-quick: $(STAMP)
+	$(BIN)/python -m bench.load --quick
+
+faults: $(STAMP)
+	$(BIN)/python -m bench.faults
+
+faults-quick: $(STAMP)
+	$(BIN)/python -m bench.faults --quick
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache

@@ -60,6 +60,16 @@ def stats_table(stats: Stats) -> list[str]:
 
 
 def server_log_problems(log: str) -> list[str]:
-    """Tracebacks and ERROR lines the server logged (an unhandled error is a bug even when the
-    client got a clean response)."""
-    return [line for line in log.splitlines() if "Traceback" in line or " ERROR " in line]
+    """Errors the server logged, each with the exception that ended its traceback (an
+    unhandled error is a bug even when the client got a clean answer)."""
+    problems: list[str] = []
+    in_traceback = False
+    for line in log.splitlines():
+        if " ERROR " in line:
+            problems.append(line.strip())
+        elif line.startswith("Traceback"):
+            in_traceback = True
+        elif in_traceback and line and not line[0].isspace():
+            problems.append(f"  -> {line.strip()}")
+            in_traceback = False
+    return problems

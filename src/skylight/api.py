@@ -8,11 +8,12 @@ from skylight.channels.endpoints import router as channels_router
 from skylight.contacts.endpoints import router as contacts_router
 from skylight.conversations.endpoints import router as conversations_router
 from skylight.events.endpoints import router as events_router
+from skylight.kit.openapi import API_ERRORS
 from skylight.messages.endpoints import router as messages_router
 from skylight.sandbox.endpoints import router as sandbox_router
 from skylight.webhooks.endpoints import router as webhooks_router
 
-api_router = APIRouter(prefix="/api/v1")
+api_router = APIRouter(prefix="/api/v1", responses=API_ERRORS)
 api_router.include_router(contacts_router)
 api_router.include_router(channels_router)
 api_router.include_router(messages_router)

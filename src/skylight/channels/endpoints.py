@@ -22,6 +22,7 @@ from skylight.channels.types import QR_CHANNELS, ChannelType
 from skylight.kit.dependencies import Db, UnipileDep
 from skylight.kit.envelope import DataMessageResponse, DataResponse, MessageResponse
 from skylight.kit.errors import NotFound
+from skylight.kit.openapi import CONFLICT
 from skylight.kit.params import CleanStr
 
 router = APIRouter(prefix="/channels", tags=["channels"])
@@ -77,6 +78,7 @@ async def list_channels(caller: CurrentCaller, db: Db) -> DataResponse[list[Chan
 @router.post(
     "/instagram/connect",
     response_model=DataResponse[ChannelOut] | DataMessageResponse[TwoFactorRequiredOut],
+    responses=CONFLICT,
 )
 async def connect_instagram(
     ctx: InstagramCtx, body: InstagramConnectIn
@@ -105,7 +107,9 @@ async def resend_instagram_2fa(ctx: InstagramCtx, body: InstagramResendIn) -> Me
     return MessageResponse(message=await instagram.resend(ctx, body.account_id))
 
 
-@router.post("/{channel}/connect", response_model=DataMessageResponse[QrConnectOut])
+@router.post(
+    "/{channel}/connect", response_model=DataMessageResponse[QrConnectOut], responses=CONFLICT
+)
 async def connect(ctx: QrCtx) -> DataMessageResponse[QrConnectOut]:
     result = await service.connect_qr(ctx)
     return DataMessageResponse(data=result, message=QR_MESSAGES[ctx.type])

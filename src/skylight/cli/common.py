@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from skylight.kit.db import create_engine, create_sessionmaker, transaction
 from skylight.kit.settings import get_settings
 
-console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: keys and commands must stay on one line to be copied, whatever the width.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 @asynccontextmanager

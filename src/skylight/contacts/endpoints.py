@@ -10,6 +10,7 @@ from skylight.contacts import service
 from skylight.contacts.schemas import ContactCreate, ContactOut, ContactUpdate
 from skylight.kit.dependencies import DbSession
 from skylight.kit.envelope import DataMessageResponse, DataResponse, PageMeta, PageResponse
+from skylight.kit.openapi import CONFLICT
 from skylight.kit.pagination import Pagination
 from skylight.kit.params import CleanStr, IdPath
 
@@ -36,7 +37,10 @@ async def list_contacts(
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, response_model=DataMessageResponse[ContactOut]
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DataMessageResponse[ContactOut],
+    responses=CONFLICT,
 )
 async def create_contact(
     caller: CurrentCaller, session: DbSession, body: ContactCreate
@@ -53,7 +57,7 @@ async def get_contact(
     return DataResponse(data=ContactOut.model_validate(contact))
 
 
-@router.patch("/{contact_id}", response_model=DataMessageResponse[ContactOut])
+@router.patch("/{contact_id}", response_model=DataMessageResponse[ContactOut], responses=CONFLICT)
 async def update_contact(
     caller: CurrentCaller, session: DbSession, contact_id: IdPath, body: ContactUpdate
 ) -> DataMessageResponse[ContactOut]:

@@ -12,12 +12,21 @@ from skylight.inbound.secret import HEADER, matches, webhook_secret
 from skylight.kit.dependencies import AppSettings, Db, UnipileDep
 from skylight.kit.envelope import MessageResponse
 from skylight.kit.errors import BadRequest, Unauthorized
+from skylight.kit.openapi import error
 
 router = APIRouter(tags=["unipile webhooks"])
 _MAX_BODY = 1_000_000
 
 
-@router.post("/webhooks/unipile", response_model=MessageResponse)
+@router.post(
+    "/webhooks/unipile",
+    response_model=MessageResponse,
+    responses={
+        400: error("Malformed JSON body, or too large"),
+        401: error("Missing or wrong Unipile-Auth header"),
+        422: error("Not a Unipile webhook payload we understand"),
+    },
+)
 async def receive(
     request: Request,
     settings: AppSettings,

@@ -63,7 +63,8 @@ async def send_message(
     return JSONResponse(payload, status_code=code, headers=headers)
 
 
-@router.get("/messages/{message_id}", response_model=DataResponse[MessageOut])
+# :int, so GET /messages/send is a 405 (POST only) rather than a 422 about the id.
+@router.get("/messages/{message_id:int}", response_model=DataResponse[MessageOut])
 async def get_message(
     caller: CurrentCaller, db: Db, message_id: IdPath
 ) -> DataResponse[MessageOut]:

@@ -64,7 +64,8 @@ class SentOut(BaseModel):
 
 
 class FaultsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: a rate of `false` is a mistake, not 0.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     latency_ms: int = Field(default=0, ge=0, le=120_000)

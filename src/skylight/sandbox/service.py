@@ -8,6 +8,7 @@ from typing import Literal
 from skylight.apikeys.service import Caller
 from skylight.channels.repository import ChannelRepository
 from skylight.channels.types import ChannelType
+from skylight.integrations.unipile.errors import UnipileError
 from skylight.integrations.unipile.simulator.config import Faults
 from skylight.integrations.unipile.simulator.control import SimulatorControl
 from skylight.kit.db import Database
@@ -54,7 +55,14 @@ async def inbound(ctx: SandboxContext, body: InboundIn) -> InboundOut:
     sender = body.sender
     if body.channel is ChannelType.INSTAGRAM or body.channel is ChannelType.TELEGRAM:
         sender = sender.removeprefix("@")
-    result = await ctx.control.inbound(account_id, sender, body.text, name=body.name)
+    try:
+        result = await ctx.control.inbound(account_id, sender, body.text, name=body.name)
+    except UnipileError as exc:
+        if exc.status != 400:
+            raise
+        # The simulator refused the sender (e.g. not a phone number for WhatsApp): our input.
+        reason = exc.detail or exc.title or "Not a valid sender for this channel."
+        raise Unprocessable(reason, errors={"from": [reason]}) from None
     return InboundOut(unipile_message_id=result.message_id, unipile_chat_id=result.chat_id)
 
 
