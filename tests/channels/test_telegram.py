@@ -109,6 +109,9 @@ async def test_refresh_and_disconnect(
         "sync_status": "OK",
         "last_synced_at": refreshed.json()["data"]["last_synced_at"],
     }
+    again = await client.post(f"{API}/channels/telegram/connect", headers=tenant.headers)
+    assert again.status_code == 409
+    assert again.json()["message"] == "Telegram is already connected. Disconnect it first."
     gone = await client.post(f"{API}/channels/telegram/disconnect", headers=tenant.headers)
     assert (gone.status_code, gone.content) == (204, b"")
     assert (await get_status(client, tenant, "telegram")).status_code == 404
