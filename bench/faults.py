@@ -1,6 +1,9 @@
 """`make faults`: sends and inbound messages through Unipile errors, timeouts, dropped and
 duplicated webhooks, and a `kill -9` of the server mid-traffic; then restart and reconcile.
 
+Unipile is slow in two ways: before it does anything (the simulator's latency fault), and after
+it has sent the message but before it answers (bench/proxy.py holds the answer back).
+
 Afterwards, checked through our API and the simulator's sent log (GET /api/v1/sandbox/sent):
 - Unipile got each text at most once, and we store each outbound text at most once;
 - each inbound message is stored exactly once;
@@ -25,6 +28,7 @@ from bench import suite
 from bench.databases import fresh_database
 from bench.flows import all_pages, api_client, connect_whatsapp, eventually, make_contacts, phone
 from bench.procs import Server, restart_server, running, start_server, start_simulator
+from bench.proxy import DelayingProxy
 from skylight.integrations.unipile.simulator.control import SimulatorControl
 
 FINAL = {"sent", "delivered", "read", "failed"}
@@ -180,18 +184,24 @@ async def faults(kind: str, work: Path, *, scale: int, v: suite.Verdict) -> None
     suite.say(f"faults on {kind}")
     async with fresh_database(kind, work / "db") as url:
         simulator = start_simulator(work / "simulator", echo=True)
+        sim_port = int(simulator.dsn.rsplit(":", 1)[1])
         with running(simulator.process):
-            server = start_server(
-                work / "server",
-                url,
-                simulator,
-                SKYLIGHT_UNIPILE_TIMEOUT_SECONDS="1.0",
-                SKYLIGHT_RECONCILE_INTERVAL_SECONDS="2",
-            )
-            try:
-                server = await _scenario(server, simulator.dsn, simulator.api_key, kind, scale, v)
-            finally:
-                server.process.stop()
+            async with DelayingProxy("127.0.0.1", sim_port).running() as proxy:
+                server = start_server(
+                    work / "server",
+                    url,
+                    simulator,
+                    # We reach Unipile through the proxy; it reaches us directly.
+                    SKYLIGHT_UNIPILE_DSN=f"http://127.0.0.1:{proxy.port}",
+                    SKYLIGHT_UNIPILE_TIMEOUT_SECONDS="1.0",
+                    SKYLIGHT_RECONCILE_INTERVAL_SECONDS="2",
+                )
+                try:
+                    server = await _scenario(
+                        server, simulator.dsn, simulator.api_key, proxy, kind, scale, v
+                    )
+                finally:
+                    server.process.stop()
             problems = suite.server_log_problems(server.process.output())
             suite.say(f"  server log: {len(problems)} error lines")
             for line in problems[:10]:
@@ -199,7 +209,13 @@ async def faults(kind: str, work: Path, *, scale: int, v: suite.Verdict) -> None
 
 
 async def _scenario(
-    server: Server, dsn: str, api_key: str, kind: str, scale: int, v: suite.Verdict
+    server: Server,
+    dsn: str,
+    api_key: str,
+    proxy: DelayingProxy,
+    kind: str,
+    scale: int,
+    v: suite.Verdict,
 ) -> Server:
     ledger = Ledger()
     async with SimulatorControl(dsn, api_key) as control:
@@ -216,13 +232,19 @@ async def _scenario(
             suite.say("  phase 2: Unipile slower than our timeout (1.5 s against 1 s)")
             await control.set_faults(latency_ms=1500)
             await _sends(client, ledger, contacts, "faults timeouts", 2 * scale)
+            await control.set_faults()
 
-            suite.say("  phase 3: webhooks dropped (0.4) and duplicated (0.5)")
+            suite.say("  phase 3: Unipile sends, but answers after our timeout (1.5 s)")
+            proxy.answer_delay = 1.5
+            await _sends(client, ledger, contacts, "faults late answers", 2 * scale)
+            proxy.answer_delay = 0.0
+
+            suite.say("  phase 4: webhooks dropped (0.4) and duplicated (0.5)")
             await control.set_faults(webhook_drop_rate=0.4, webhook_duplicate_rate=0.5)
             await _sends(client, ledger, contacts, "faults webhooks", 3 * scale)
             await _inbound(control, account, ledger, "faults webhooks", 4 * scale)
 
-        suite.say("  phase 4: kill -9 mid-traffic (with duplicated webhooks), restart")
+        suite.say("  phase 5: kill -9 mid-traffic (with duplicated webhooks), restart")
         await control.set_faults(webhook_duplicate_rate=0.3, error_rate=0.05)
         server = await _kill_phase(
             server, control, account, contacts, ledger, before_kill=1.0 + scale / 10
