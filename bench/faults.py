@@ -108,15 +108,17 @@ async def _kill_phase(
             await asyncio.sleep(0.05)
 
     tasks = [asyncio.create_task(sender(w)) for w in range(8)] + [asyncio.create_task(inbound())]
-    await asyncio.sleep(before_kill)
-    server.process.kill9()
-    suite.say(f"  killed the server (pid {server.process.pid}) with SIGKILL mid-traffic")
-    await asyncio.sleep(1.0)  # inbound keeps arriving at Unipile while we are down
-    restarted = restart_server(server)
-    suite.say(f"  restarted (pid {restarted.process.pid})")
-    await asyncio.sleep(1.0)
-    stop.set()
-    await asyncio.gather(*tasks)
+    try:
+        await asyncio.sleep(before_kill)
+        server.process.kill9()
+        suite.say(f"  killed the server (pid {server.process.pid}) with SIGKILL mid-traffic")
+        await asyncio.sleep(1.0)  # inbound keeps arriving at Unipile while we are down
+        restarted = restart_server(server)
+        suite.say(f"  restarted (pid {restarted.process.pid})")
+        await asyncio.sleep(1.0)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return restarted
 
 
