@@ -2,13 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from skylight.channels.types import ChannelType
-from skylight.kit.params import CleanStr
+from skylight.kit.params import CleanStr, reject_nul
 
 Text = Annotated[CleanStr, StringConstraints(min_length=1, max_length=4096)]
-Handle = Annotated[CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+# Strip first, then check the length: "   " must be a 422, not an empty handle.
+Handle = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(reject_nul),
+]
 
 UpstreamStatus = Literal[
     "OK",

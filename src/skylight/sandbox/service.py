@@ -8,11 +8,11 @@ from typing import Literal
 from skylight.apikeys.service import Caller
 from skylight.channels.repository import ChannelRepository
 from skylight.channels.types import ChannelType
-from skylight.integrations.unipile.errors import UnipileError
+from skylight.integrations.unipile.errors import UnipileError, UnipileNotFound
 from skylight.integrations.unipile.simulator.config import Faults
 from skylight.integrations.unipile.simulator.control import SimulatorControl
 from skylight.kit.db import Database
-from skylight.kit.errors import NotFound, Unprocessable
+from skylight.kit.errors import Conflict, NotFound, Unprocessable
 from skylight.messages.repository import MessageRepository
 from skylight.messages.types import Direction
 from skylight.sandbox.schemas import FaultsIn, InboundIn, InboundOut, SentOut
@@ -31,19 +31,37 @@ async def _owned_account(ctx: SandboxContext, account_id: str) -> None:
             raise NotFound("No account with this id in this workspace.")
 
 
+def _refused(exc: UnipileError) -> Exception:
+    """The simulator refusing a control call is the caller's mistake, not an upstream failure."""
+    if isinstance(exc, UnipileNotFound):
+        return NotFound("This account no longer exists (replaced or disconnected).")
+    if exc.status == 409:
+        return Conflict("No QR code is waiting on this account (scanned, failed or expired).")
+    return exc
+
+
 async def scan(ctx: SandboxContext, account_id: str, username: str | None) -> None:
     await _owned_account(ctx, account_id)
-    await ctx.control.scan(account_id, username)
+    try:
+        await ctx.control.scan(account_id, username)
+    except UnipileError as exc:
+        raise _refused(exc) from None
 
 
 async def fail(ctx: SandboxContext, account_id: str) -> None:
     await _owned_account(ctx, account_id)
-    await ctx.control.fail(account_id)
+    try:
+        await ctx.control.fail(account_id)
+    except UnipileError as exc:
+        raise _refused(exc) from None
 
 
 async def set_status(ctx: SandboxContext, account_id: str, status: str) -> None:
     await _owned_account(ctx, account_id)
-    await ctx.control.set_status(account_id, status)  # type: ignore[arg-type]
+    try:
+        await ctx.control.set_status(account_id, status)  # type: ignore[arg-type]
+    except UnipileError as exc:
+        raise _refused(exc) from None
 
 
 async def inbound(ctx: SandboxContext, body: InboundIn) -> InboundOut:
