@@ -19,6 +19,7 @@ from skylight.kit.handlers import install_error_handlers
 from skylight.kit.request_id import RequestIdMiddleware
 from skylight.kit.settings import Settings, get_settings
 from skylight.messages.reconciler import Reconciler
+from skylight.ops.wiring import install_ops, ops_running
 from skylight.upstream import connect_upstream
 
 DESCRIPTION = """One REST API for WhatsApp, Telegram and Instagram.
@@ -40,7 +41,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         notifier.install_local_hook(db.session_class)
         app.state.notifier = notifier
         try:
-            async with connect_upstream(settings) as upstream:
+            async with (
+                connect_upstream(settings) as upstream,
+                ops_running(app, settings, db, upstream.unipile),
+            ):
                 app.state.unipile = upstream.unipile
                 app.state.simulator = upstream.control
                 reconciler = Reconciler(db, upstream.unipile, settings.reconcile_interval_seconds)
@@ -68,4 +72,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(inbound_router)
+    install_ops(app)
     return app

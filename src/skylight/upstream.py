@@ -52,7 +52,9 @@ async def embedded_simulator(settings: Settings, api_key: str) -> AsyncIterator[
             create_simulator_app(config),
             host="127.0.0.1",
             port=settings.simulator_port,
-            log_level="warning",
+            # Leave logging alone: the server's config (uvicorn.* loggers included) stays in charge.
+            log_config=None,
+            log_level=None,
             access_log=False,
             lifespan="on",
         )

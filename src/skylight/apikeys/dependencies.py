@@ -9,6 +9,9 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from skylight.apikeys.service import Caller, authenticate
 from skylight.kit.dependencies import Db
+from skylight.kit.errors import Unauthorized
+from skylight.kit.logging import workspace_id_var
+from skylight.ratelimit.dependencies import spend_failed_auth_quota, spend_key_quota
 
 # auto_error=False: a missing key is our 401 in our envelope, not the framework's 403.
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer sk_...")
@@ -24,9 +27,16 @@ async def _caller(
     secret = header_key or (bearer.credentials if bearer else None)
     # A transaction of its own, closed before the endpoint runs: on SQLite an open one would
     # hold the write lock for the whole request and block the endpoint's own transactions.
-    async with db.transaction() as session:
-        caller = await authenticate(session, secret)
+    try:
+        async with db.transaction() as session:
+            caller = await authenticate(session, secret)
+    except Unauthorized:
+        if secret:  # a wrong key is a guess; a missing one is not
+            await spend_failed_auth_quota(request)
+        raise
     request.state.workspace_id = caller.workspace_id
+    workspace_id_var.set(caller.workspace_id)
+    await spend_key_quota(request, caller.api_key_id)
     return caller
 
 

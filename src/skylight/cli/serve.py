@@ -1,15 +1,21 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from typing import Annotated, Any
 
 import typer
 import uvicorn
 
 from skylight.apikeys.service import create_key
 from skylight.app import create_app
-from skylight.cli.common import console, unit_of_work
+from skylight.cli.common import console, err_console, unit_of_work
 from skylight.kit.db import create_engine
+from skylight.kit.logging import logging_config
 from skylight.kit.migrations import upgrade
 from skylight.kit.settings import Settings, get_settings
 from skylight.workspaces.service import create_workspace, list_workspaces
@@ -66,16 +72,60 @@ def serve(
             help="On an empty database, create a default workspace and print a key.",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes sharing the port. More than one needs SKYLIGHT_UNIPILE_DSN.",
+        ),
+    ] = 1,
 ) -> None:
     """Run the API server."""
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
+    if workers > 1 and settings.embedded_simulator:
+        # Each process would start its own simulator, each with its own accounts.
+        err_console.print(
+            "[red]--workers needs one Unipile for every process: set SKYLIGHT_UNIPILE_DSN "
+            "(for the sandbox: SKYLIGHT_SANDBOX=true and the DSN of `skylight simulator`).[/red]"
+        )
+        raise typer.Exit(2)
     if migrate:
         asyncio.run(migrate_database(settings))
     key = asyncio.run(bootstrap(settings)) if bootstrap_default else None
     _banner(settings, host, port, key)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": logging_config(settings),
+        "log_level": settings.log_level.lower(),
+        "access_log": False,  # skylight.access writes one line per request instead
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+        # SIGTERM: stop accepting, let in-flight requests finish, then run the lifespan's exit.
+        "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    with _shared_metrics_dir(settings):
+        uvicorn.run("skylight.app:create_app", factory=True, workers=workers, **options)
+
+
+@contextlib.contextmanager
+def _shared_metrics_dir(settings: Settings) -> Iterator[None]:
+    """prometheus_client's multiprocess mode: every worker writes its counters to files in one
+    directory, and a scrape of any worker adds them all up."""
+    if settings.prometheus_multiproc_dir is not None:
+        yield
+        return
+    path = tempfile.mkdtemp(prefix="skylight-metrics-")
+    # Read by the workers (spawned after this) through their Settings and prometheus_client.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    try:
+        yield
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def migrate() -> None:

@@ -6,7 +6,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from limits import parse as parse_rate
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -58,6 +59,39 @@ class Settings(BaseSettings):
     webhook_secret_grace_hours: float = Field(default=24.0, ge=0)
 
     log_level: str = "INFO"
+    # json or text; unset: json in production, text in development.
+    log_format: Literal["json", "text"] | None = None
+
+    # Rate limits ("<count>/<second|minute|hour|day>"), per API key and, for presented keys
+    # that are wrong, per client IP. Kept in Redis when set (shared by every process).
+    rate_limit_per_key: str = "600/minute"
+    rate_limit_failed_auth_per_ip: str = "20/minute"
+    redis_url: str | None = None
+    redis_key_prefix: str = "skylight"
+    # Proxies trusted to set X-Forwarded-For (the client IP of the failed-auth limit).
+    forwarded_allow_ips: str = "127.0.0.1"
+
+    # /readyz: each check's timeout, and how long a Unipile answer is reused.
+    readiness_timeout_seconds: float = Field(default=2.0, gt=0)
+    readiness_cache_seconds: float = Field(default=5.0, ge=0)
+    # /metrics answers only with this bearer token; unset, /metrics is off (404).
+    metrics_token: SecretStr | None = None
+    # Set by `skylight serve --workers N` for its workers (prometheus_client reads it too).
+    prometheus_multiproc_dir: Path | None = Field(default=None, alias="PROMETHEUS_MULTIPROC_DIR")
+    # On SIGTERM, how long in-flight requests may take before the server stops anyway.
+    shutdown_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("rate_limit_per_key", "rate_limit_failed_auth_per_ip")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        parse_rate(value)  # ValueError names the bad rate
+        return value
+
+    @property
+    def resolved_log_format(self) -> Literal["json", "text"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.environment == "production" else "text"
 
     @property
     def sandbox(self) -> bool:

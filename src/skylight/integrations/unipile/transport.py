@@ -16,7 +16,8 @@ import email.utils
 import json
 import logging
 import random
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -39,6 +40,30 @@ IDEMPOTENT_METHODS = frozenset({"GET", "DELETE"})
 # Exceptions raised before any byte of the request reached the server.
 NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _jitter = random.SystemRandom()
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One HTTP attempt at Unipile, as the metrics see it. ``error`` is None on a 2xx."""
+
+    method: str
+    path: str
+    seconds: float
+    error: UnipileError | None
+
+
+# Process-wide, like the metrics registry it feeds; the server installs it (ops.metrics).
+_observer: Callable[[Attempt], None] | None = None
+
+
+def set_attempt_observer(observer: Callable[[Attempt], None] | None) -> None:
+    global _observer
+    _observer = observer
+
+
+def _observe(method: str, path: str, started: float, error: UnipileError | None) -> None:
+    if _observer is not None:
+        _observer(Attempt(method, path, time.perf_counter() - started, error))
 
 
 @dataclass(frozen=True)
@@ -149,6 +174,7 @@ class Transport:
         clean_params = {k: v for k, v in (params or {}).items() if v is not None}
         for attempt in range(self._policy.max_retries + 1):
             retryable = idempotent
+            started = time.perf_counter()
             try:
                 # Belt and braces: httpx timeouts are per phase, this bounds the whole attempt.
                 async with asyncio.timeout(self._timeout):
@@ -182,8 +208,10 @@ class Transport:
             else:
                 logger.debug("unipile %s %s -> %s", method, path, response.status_code)
                 if response.is_success:
+                    _observe(method, path, started, None)
                     return self._decode(response, method, path)
                 error = error_from_response(response, method, path, secrets)
+            _observe(method, path, started, error)
             retryable = retryable and isinstance(error, UnipileTransientError)
             if not retryable or attempt >= self._policy.max_retries:
                 raise error
