@@ -107,6 +107,7 @@ async def test_after_a_run_of_sends_the_message_counts_are_the_databases(
             assert sent.status_code == 201, sent.text
         route_404 = await client.get(f"/api/v1/messages/{10**6}", headers=tenant.headers)
         assert route_404.status_code == 404
+        assert (await client.get("/api/v1/no-such-route")).status_code == 404
 
         # Receipts and echoes arrive by webhook, so statuses may still move: compare once
         # the scrape and the database agree, within a bound.
@@ -128,6 +129,8 @@ async def test_after_a_run_of_sends_the_message_counts_are_the_databases(
     assert delta("skylight_http_request_duration_seconds_count", **send_route) == sends
     one_message = {"method": "GET", "route": "/api/v1/messages/{message_id}", "status": "404"}
     assert delta("skylight_http_requests_total", **one_message) == 1
+    unmatched = {"method": "GET", "route": "<unmatched>", "status": "404"}
+    assert delta("skylight_http_requests_total", **unmatched) == 1
     # Each send is one POST to Unipile's chats (the first starts the chat).
     unipile = {"method": "POST", "resource": "chats"}
     assert delta("skylight_unipile_requests_total", outcome="ok", **unipile) == sends

@@ -110,14 +110,14 @@ async def test_production_logs_are_json_lines_and_sigterm_lets_a_request_finish(
         headers = {"X-Api-Key": key}
         ok = await http.get("/api/v1/contacts", headers={**headers, "X-Request-Id": "trace-4242"})
         refused = await http.get("/api/v1/contacts", headers={"X-Api-Key": key + "x"})
-        slow = await http.post("/api/v1/sandbox/faults", json={"latency_ms": 3000}, headers=headers)
+        slow = await http.post("/api/v1/sandbox/faults", json={"latency_ms": 5000}, headers=headers)
         assert slow.status_code == 200
 
         # A request that waits on (slowed) Unipile is in flight when SIGTERM arrives.
         in_flight = asyncio.create_task(
             http.post("/api/v1/channels/whatsapp/connect", headers=headers)
         )
-        await asyncio.sleep(1.0)  # ordering only: let it reach the server first
+        await asyncio.sleep(2.0)  # ordering only: let it reach the server first
         server.popen.send_signal(signal.SIGTERM)
         finished = await in_flight
         code = await stop(server)

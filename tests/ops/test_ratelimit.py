@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from prometheus_client import REGISTRY
 
 from skylight.kit.settings import Settings
 from tests.factories import make_tenant
 from tests.ops.conftest import in_process, running_app
+from tests.processes import free_port
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +89,20 @@ async def test_probes_carry_no_rate_limit_headers(limited_app: FastAPI) -> None:
         health = await client.get("/healthz")
     assert health.status_code == 200
     assert "RateLimit-Limit" not in health.headers
+
+
+async def test_an_unreachable_redis_lets_requests_through_and_is_counted(
+    settings: Settings, tmp_path: Path
+) -> None:
+    closed_port = free_port()  # nothing listens there
+    async with running_app(
+        settings, tmp_path, redis_url=f"redis://127.0.0.1:{closed_port}/0"
+    ) as app:
+        tenant = await make_tenant(app.state.sessionmaker)
+        before = REGISTRY.get_sample_value("skylight_rate_limit_storage_errors_total") or 0.0
+        async with in_process(app) as client:
+            answer = await client.get("/api/v1/contacts", headers=tenant.headers)
+        after = REGISTRY.get_sample_value("skylight_rate_limit_storage_errors_total") or 0.0
+    assert answer.status_code == 200
+    assert "RateLimit-Limit" not in answer.headers
+    assert after - before == 1
