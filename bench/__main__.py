@@ -53,6 +53,7 @@ async def main() -> int:
     memory_results: list[MemoryResult] = []
     plans: dict[str, str] = {}
     started = time.monotonic()
+    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
     with tempfile.TemporaryDirectory(prefix="skylight-bench-") as tmp:
         work = Path(tmp)
         for kind in kinds:
@@ -95,7 +96,7 @@ async def main() -> int:
             )
 
     lines = ["## Benchmark results", ""]
-    lines += report.machine(await postgres_version() if "postgres" in kinds else "-")
+    lines += report.machine(await postgres_version() if "postgres" in kinds else "-", load_before)
     lines.append(
         f"- Whole run: {time.monotonic() - started:.0f} s{' (BENCH_QUICK)' if quick else ''}"
     )

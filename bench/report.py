@@ -24,17 +24,21 @@ def _errors(count: int) -> str:
     return "0" if count == 0 else f"**{count}**"
 
 
-def machine(postgres: str) -> list[str]:
+def machine(postgres: str, load_before: str) -> list[str]:
     memory = int(Path("/proc/meminfo").read_text().split()[1]) * 1024
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
+    commit = (
+        os.environ.get("BENCH_COMMIT")
+        or subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+    )
     return [
         f"- Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
         f"{memory / 1024**3:.0f} GiB memory, {platform.system()} {platform.release()}",
         f"- Python {platform.python_version()}, PostgreSQL {postgres}, SQLite "
         f"{__import__('sqlite3').sqlite_version}",
-        f"- Commit {commit or '?'}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"- Commit {commit or '?'}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average "
+        f"before the run {load_before} (anything else running shares the two cores)",
     ]
 
 
