@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint format clean
+.PHONY: run test check lint format clean chromium
 .PHONY: bench fuzz fuzz-quick load load-quick faults faults-quick
 
 $(STAMP): pyproject.toml
@@ -19,8 +19,18 @@ run: $(STAMP)
 	$(BIN)/skylight serve --bootstrap
 
 ## Lint, type-check and run every test (SQLite, and PostgreSQL when reachable; required with CI=true).
-test: check
+test: check chromium
 	$(BIN)/pytest
+
+## The dashboard's browser tests drive Debian's chromium (Playwright's own download does not
+## work everywhere): installed when missing and we are root, else they skip (fail with CI=true).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation; \
+	  else \
+	    echo "chromium is missing: 'sudo apt-get install chromium' for the browser tests"; \
+	  fi; }
 
 check: lint
 	$(BIN)/mypy

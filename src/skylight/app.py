@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from skylight import __version__
 from skylight.api import api_router
 from skylight.background import Services, make_worker
+from skylight.dashboard.endpoints import install_dashboard
 from skylight.events.notifier import Notifier
 from skylight.inbound.endpoints import router as inbound_router
 from skylight.inbound.lifecycle import inbound_webhooks
@@ -72,5 +73,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(inbound_router)
+    install_dashboard(app)
     install_ops(app)
     return app

@@ -10,6 +10,7 @@ from skylight.inbound.models import InboxEntry
 from skylight.jobs.models import Job
 from skylight.kit.models import Base
 from skylight.messages.models import Chat, Message
+from skylight.users.models import SignInFailure, User, UserSession
 from skylight.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from skylight.workspaces.models import Workspace
 
@@ -26,6 +27,9 @@ __all__ = [
     "InboxEntry",
     "Job",
     "Message",
+    "SignInFailure",
+    "User",
+    "UserSession",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

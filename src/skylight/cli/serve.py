@@ -18,7 +18,8 @@ from skylight.kit.db import create_engine
 from skylight.kit.logging import logging_config
 from skylight.kit.migrations import upgrade
 from skylight.kit.settings import Settings, get_settings
-from skylight.workspaces.service import create_workspace, list_workspaces
+from skylight.users.service import first_login
+from skylight.workspaces.service import create_workspace, get_by_slug, list_workspaces
 
 DEFAULT_WORKSPACE = "default"
 
@@ -41,7 +42,22 @@ async def bootstrap(settings: Settings) -> str | None:
         return created.secret
 
 
-def _banner(settings: Settings, host: str, port: int, key: str | None) -> None:
+async def bootstrap_login() -> tuple[str, str] | None:
+    """A dashboard login for the default workspace while it has none: (email, password)."""
+    async with unit_of_work() as session:
+        workspaces = {w.slug for w in await list_workspaces(session)}
+        if DEFAULT_WORKSPACE not in workspaces:
+            return None
+        return await first_login(session, await get_by_slug(session, DEFAULT_WORKSPACE))
+
+
+def _banner(
+    settings: Settings,
+    host: str,
+    port: int,
+    key: str | None,
+    login: tuple[str, str] | None = None,
+) -> None:
     base = f"http://{host}:{port}"
     mode = "sandbox (embedded Unipile simulator)" if settings.sandbox else settings.unipile_dsn
     console.rule("[bold]SkyLight Chat")
@@ -57,6 +73,12 @@ def _banner(settings: Settings, host: str, port: int, key: str | None) -> None:
         console.print(
             "API key    the default workspace exists already; make a new key with\n"
             f"           skylight keys create --workspace {DEFAULT_WORKSPACE} --name dev"
+        )
+    console.print(f"Dashboard  {base}/dashboard")
+    if login:
+        console.print(
+            f"Sign in    [bold green]{login[0]}[/bold green]  password "
+            f"[bold green]{login[1]}[/bold green]  (shown once)"
         )
     console.rule()
 
@@ -94,7 +116,8 @@ def serve(
     if migrate:
         asyncio.run(migrate_database(settings))
     key = asyncio.run(bootstrap(settings)) if bootstrap_default else None
-    _banner(settings, host, port, key)
+    login = asyncio.run(bootstrap_login()) if bootstrap_default else None
+    _banner(settings, host, port, key, login)
     options: dict[str, Any] = {
         "host": host,
         "port": port,

@@ -1,0 +1,122 @@
+/* SkyLight Chat dashboard: live updates over Server-Sent Events.
+ *
+ * One EventSource per page load (htmx's boosted navigation keeps the document, so it stays
+ * open across pages). Elements that show something an event changes carry
+ * data-refresh-on="<event types>" (and data-contact-id to narrow message events to one
+ * conversation) plus hx-trigger="refresh": on a matching event htmx re-fetches them. */
+(function () {
+  "use strict";
+
+  var TYPES = [
+    "message.received", "message.sent", "message.failed", "message.status_updated",
+    "contact.created", "channel.status_changed", "channel.disconnected", "campaign.completed"
+  ];
+
+  function wants(element, type, data) {
+    var wanted = (element.getAttribute("data-refresh-on") || "").split(/\s+/);
+    if (wanted.indexOf(type) === -1) {
+      return false;
+    }
+    var contact = element.getAttribute("data-contact-id");
+    return !(contact && data && data.contact_id !== undefined && String(data.contact_id) !== contact);
+  }
+
+  // htmx drops a request on an element that has one in flight, and that one may have read the
+  // database before this event: remember to refresh again once it is done (or swapped).
+  // (An element swapped out mid-request never reports its end: it no longer counts as busy.)
+  var busy = new Map();
+  var again = new Set();
+
+  function refresh(element) {
+    var inFlight = busy.get(element.id);
+    if (inFlight && inFlight.isConnected) {
+      again.add(element.id);
+    } else if (window.htmx) {
+      window.htmx.trigger(element, "refresh");
+    }
+  }
+
+  function dispatch(type, data) {
+    document.querySelectorAll("[data-refresh-on][id]").forEach(function (element) {
+      if (wants(element, type, data)) {
+        refresh(element);
+      }
+    });
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var element = event.detail.elt;
+    if (element.id && element.hasAttribute("data-refresh-on")) {
+      busy.set(element.id, element);
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var element = event.detail.elt;
+    if (!element.id || busy.get(element.id) !== element) {
+      return;
+    }
+    busy.delete(element.id);
+    var swapped = event.detail.successful && event.detail.xhr.status !== 204;
+    if (!swapped && again.delete(element.id)) {
+      refresh(element);
+    }
+  });
+  // A swapped-in element is ready for htmx once loaded: refresh it if an event came meanwhile.
+  document.addEventListener("htmx:load", function (event) {
+    var element = event.target;
+    if (element.id && again.delete(element.id)) {
+      refresh(element);
+    }
+  });
+
+  function setState(state) {
+    var badge = document.getElementById("live");
+    if (badge) {
+      badge.setAttribute("data-state", state);
+      badge.title = state === "on" ? "Live updates are on" : "Live updates are reconnecting";
+    }
+    document.body.setAttribute("data-live", state);
+  }
+
+  function connect() {
+    var url = document.body.getAttribute("data-stream");
+    if (!url || !window.EventSource) {
+      return;
+    }
+    var source = new EventSource(url);
+    source.onopen = function () { setState("on"); };
+    source.onerror = function () { setState("connecting"); };
+    TYPES.forEach(function (type) {
+      source.addEventListener(type, function (event) {
+        var payload = {};
+        try {
+          payload = JSON.parse(event.data);
+        } catch (e) {
+          return;
+        }
+        dispatch(type, payload.data);
+      });
+    });
+  }
+
+  // After a boosted navigation the live badge is new: show the stream's current state.
+  document.addEventListener("htmx:afterSettle", function () {
+    setState(document.body.getAttribute("data-live") || "off");
+  });
+
+  // Keep the newest message in view when a thread is (re)loaded.
+  function scrollThread() {
+    var log = document.querySelector(".thread .messages");
+    if (log) {
+      log.lastElementChild && log.lastElementChild.scrollIntoView({ block: "nearest" });
+    }
+  }
+  document.addEventListener("htmx:afterSettle", scrollThread);
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { connect(); scrollThread(); });
+  } else {
+    connect();
+    scrollThread();
+  }
+})();

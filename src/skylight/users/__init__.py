@@ -1,0 +1,1 @@
+"""Dashboard users: email + password sign-in, server-side sessions."""
