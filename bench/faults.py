@@ -208,6 +208,8 @@ async def faults(kind: str, work: Path, *, scale: int, v: suite.Verdict) -> None
             suite.say(f"  server log: {len(problems)} error lines")
             for line in problems[:10]:
                 suite.say(f"    {line}")
+            for line in suite.first_traceback(server.process.output()):
+                suite.say(f"    | {line}")
 
 
 async def _scenario(

@@ -67,6 +67,8 @@ async def fuzz(kind: str, work: Path, *, examples: int, v: suite.Verdict) -> Non
             v.check(not problems, f"{kind}: no errors in the server log ({len(problems)})")
             for line in problems[:10]:
                 suite.say(f"    {line}")
+            for line in suite.first_traceback(server.process.output()):
+                suite.say(f"    | {line}")
 
 
 async def main() -> int:

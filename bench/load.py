@@ -71,6 +71,8 @@ async def load(
                 )
                 for line in problems[:10]:
                     suite.say(f"    {line}")
+                for line in suite.first_traceback(server.process.output()):
+                    suite.say(f"    | {line}")
 
 
 async def main() -> int:

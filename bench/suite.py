@@ -73,3 +73,12 @@ def server_log_problems(log: str) -> list[str]:
             problems.append(f"  -> {line.strip()}")
             in_traceback = False
     return problems
+
+
+def first_traceback(log: str, limit: int = 80) -> list[str]:
+    """The first logged traceback in full, so a failure in CI can be read without the log."""
+    lines = log.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            return lines[max(0, i - 1) : i + limit]
+    return []
