@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from skylight.campaigns.endpoints import router as campaigns_router
 from skylight.channels.endpoints import router as channels_router
 from skylight.contacts.endpoints import router as contacts_router
 from skylight.conversations.endpoints import router as conversations_router
@@ -18,6 +19,7 @@ api_router.include_router(contacts_router)
 api_router.include_router(channels_router)
 api_router.include_router(messages_router)
 api_router.include_router(conversations_router)
+api_router.include_router(campaigns_router)
 api_router.include_router(events_router)
 api_router.include_router(webhooks_router)
 api_router.include_router(sandbox_router)

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from skylight.campaigns.runner import JOB_KIND as CAMPAIGN_JOB
+from skylight.campaigns.runner import run_job as run_campaign
 from skylight.integrations.unipile.client import UnipileClient
 from skylight.jobs.worker import Handler, Worker
 from skylight.kit.db import Database
@@ -28,9 +30,17 @@ def handlers(services: Services) -> Mapping[str, Handler]:
     async def deliver_webhook(payload: dict[str, Any]) -> None:
         await deliver(services.db, services.settings, payload)
 
-    registry: dict[str, Handler] = {WEBHOOK_JOB: deliver_webhook}
+    async def campaign_step(payload: dict[str, Any]) -> None:
+        await run_campaign(services.db, services.unipile, services.settings, payload)
+
+    registry: dict[str, Handler] = {WEBHOOK_JOB: deliver_webhook, CAMPAIGN_JOB: campaign_step}
     return registry
 
 
 def make_worker(services: Services) -> Worker:
-    return Worker(services.db, handlers(services), concurrency=services.settings.job_concurrency)
+    return Worker(
+        services.db,
+        handlers(services),
+        concurrency=services.settings.job_concurrency,
+        lease_seconds=services.settings.job_lease_seconds,
+    )

@@ -1,6 +1,7 @@
 """Every table, imported once so the metadata (and Alembic) sees the whole schema."""
 
 from skylight.apikeys.models import ApiKey
+from skylight.campaigns.models import Campaign, CampaignRecipient, ChannelPacer
 from skylight.channels.models import Channel, ChannelAttempt
 from skylight.contacts.models import Contact
 from skylight.conversations.models import Conversation
@@ -17,8 +18,11 @@ from skylight.workspaces.models import Workspace
 __all__ = [
     "ApiKey",
     "Base",
+    "Campaign",
+    "CampaignRecipient",
     "Channel",
     "ChannelAttempt",
+    "ChannelPacer",
     "Chat",
     "Contact",
     "Conversation",

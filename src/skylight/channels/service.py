@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.apikeys.service import Caller
+from skylight.campaigns.repository import CampaignRepository
 from skylight.channels.events import channel_event
 from skylight.channels.models import AttemptState, Channel, ChannelAttempt
 from skylight.channels.repository import ChannelRepository
@@ -310,10 +311,10 @@ async def list_channels(db: Database, caller: Caller) -> list[ChannelOut]:
         return [ChannelOut.build(row, caller.workspace_timezone) for row in rows]
 
 
-async def blocking_campaign(ctx: ChannelContext) -> str | None:
-    """The seam for outreach campaigns: the name of a running or paused campaign on this
-    channel, which forbids disconnecting it. Campaigns do not exist yet, so nothing blocks."""
-    return None
+async def blocking_campaign(ctx: ChannelContext, session: AsyncSession) -> str | None:
+    """The name of a running or paused outreach campaign on this channel, which forbids
+    disconnecting it. In the caller's transaction (on SQLite a second one would wait for it)."""
+    return await CampaignRepository(session, ctx.caller.workspace_id).holding_channel(ctx.type)
 
 
 async def disconnect(ctx: ChannelContext) -> None:
@@ -321,7 +322,7 @@ async def disconnect(ctx: ChannelContext) -> None:
         channel = await ctx.repo(session).get(ctx.type)
         if channel is None:
             raise not_connected(ctx.type)
-        campaign = await blocking_campaign(ctx)
+        campaign = await blocking_campaign(ctx, session)
         if campaign is not None:
             raise Unprocessable(
                 f"The outreach campaign '{campaign}' is running or paused on this channel. "

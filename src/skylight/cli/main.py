@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from skylight.cli import keys, users, workspaces
+from skylight.cli import campaigns, keys, users, workspaces
 from skylight.cli.common import err_console
 from skylight.cli.serve import migrate, serve
 from skylight.cli.simulator import simulator
@@ -22,6 +22,7 @@ app.command()(worker)
 app.command()(simulator)
 app.add_typer(workspaces.app, name="workspaces")
 app.add_typer(keys.app, name="keys")
+app.add_typer(campaigns.app, name="campaigns")
 app.add_typer(users.app, name="users")
 
 

@@ -47,6 +47,19 @@ class Settings(BaseSettings):
     # `skylight worker` processes; on SQLite keep one process doing them).
     run_jobs_in_process: bool = True
     job_concurrency: int = Field(default=4, ge=1, le=64)
+    # A job held longer than this by a worker is taken over (that worker is presumed dead).
+    job_lease_seconds: float = Field(default=120.0, gt=0)
+
+    # Outreach campaigns. The most sends per minute on one connected account of each type (all
+    # campaigns on a channel share it); a random extra wait of up to `jitter` times the interval
+    # between sends; how long one send may take before its outcome is looked up at Unipile; how
+    # often a waiting campaign (quiet hours, daily cap, start_at) re-checks its channel.
+    campaign_rate_whatsapp_per_minute: float = Field(default=6.0, gt=0)
+    campaign_rate_telegram_per_minute: float = Field(default=20.0, gt=0)
+    campaign_rate_instagram_per_minute: float = Field(default=4.0, gt=0)
+    campaign_jitter: float = Field(default=0.5, ge=0, le=10)
+    campaign_send_timeout_seconds: float = Field(default=60.0, gt=0)
+    campaign_recheck_seconds: float = Field(default=60.0, gt=0)
 
     # Outbound webhooks to our users: the delay before each retry (about 3 days in all),
     # whether URLs may point at private/loopback addresses, the request timeout, and how long
