@@ -104,6 +104,9 @@ async def test_connect_whatsapp_receive_live_and_reply(
     )
     assert again.status_code == 201, again.text
     await expect(thread).to_contain_text("Perfect, thank you.", timeout=LIVE)
+    # It is on screen, so it is read: the list beside it shows no badge for it.
+    await expect(conversation).to_contain_text("Perfect, thank you.", timeout=LIVE)
+    await expect(conversation.get_by_label("1 unread")).to_have_count(0)
     await shoot(page, "06-conversation-reply")
 
     # Phone-sized: the thread alone, with a way back to the list.

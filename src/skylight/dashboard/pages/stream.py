@@ -28,11 +28,11 @@ async def _while_signed_in(
     checked = time.monotonic()
     try:
         async for frame in frames:
-            yield frame
             if time.monotonic() - checked >= RECHECK_SECONDS:
                 if await users.resolve(db, token) is None:
-                    return
+                    return  # this frame, too, is not for a signed-out browser
                 checked = time.monotonic()
+            yield frame
     finally:
         close = getattr(frames, "aclose", None)  # ends its subscription now, not at GC
         if close is not None:

@@ -61,7 +61,9 @@
       refresh(element);
     }
   });
-  // A swapped-in element is ready for htmx once loaded: refresh it if an event came meanwhile.
+  // A swapped-in element is ready for htmx once loaded (at once: the page sets
+  // defaultSettleDelay to 0, so no event can reach a new element htmx has not set up yet).
+  // Refresh it if an event came while the request that brought it was in flight.
   document.addEventListener("htmx:load", function (event) {
     var element = event.target;
     if (element.id && again.delete(element.id)) {
