@@ -46,6 +46,18 @@ async def test_another_workspaces_items_are_not_found(
         f"/api/v1/webhook-endpoints/{endpoint_id}/deliveries", headers=other_tenant.headers
     )
     delivery_id = deliveries.json()["data"][0]["id"]
+    campaign = await client.post(
+        "/api/v1/campaigns",
+        json={
+            "name": "Theirs",
+            "channel": "whatsapp",
+            "message": "x",
+            "contact_ids": [theirs["id"]],
+        },
+        headers=other_tenant.headers,
+    )
+    assert campaign.status_code == 201, campaign.text
+    campaign_id = campaign.json()["data"]["id"]
     async with transaction(sessionmaker) as session:
         their_keys = await list_keys(session, workspace_id=other_tenant.workspace_id)
         key_id = their_keys[0].id
@@ -75,6 +87,8 @@ async def test_another_workspaces_items_are_not_found(
             f"/dashboard/settings/webhooks/{endpoint_id}/delete",
             f"/dashboard/settings/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver",
             f"/dashboard/settings/api-keys/{key_id}/revoke",
+            f"/dashboard/campaigns/{campaign_id}/cancel",
+            f"/dashboard/campaigns/{campaign_id}/start",
         ):
             response = await http.post(path, data=write)
             assert response.status_code == 404, path
@@ -88,5 +102,8 @@ async def test_another_workspaces_items_are_not_found(
         assert page.status_code == 200
         assert "private words" in page.text
         assert "127.0.0.1:9" in (await http.get("/dashboard/settings/webhooks")).text
+        assert "Theirs" in (await http.get("/dashboard/campaigns")).text
     still = await client.get("/api/v1/contacts", headers=other_tenant.headers)
     assert still.status_code == 200  # their key was not revoked
+    state = await client.get(f"/api/v1/campaigns/{campaign_id}", headers=other_tenant.headers)
+    assert state.json()["data"]["state"] == "draft"

@@ -154,6 +154,7 @@ async def test_pages_and_the_stream_need_a_session(app: FastAPI) -> None:
         for path in (
             "/dashboard/inbox",
             "/dashboard/settings/channels",
+            "/dashboard/campaigns",
             "/dashboard/settings/api-keys",
             "/dashboard/settings/webhooks",
             "/dashboard/events/stream",

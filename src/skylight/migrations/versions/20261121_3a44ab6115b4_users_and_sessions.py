@@ -1,7 +1,7 @@
 """users and sessions
 
 Revision ID: 3a44ab6115b4
-Revises: 4452a6e59358
+Revises: 28eb6e5c250d
 Create Date: 2026-11-21 06:29:12.436083
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import skylight.kit.models
 
 revision: str = "3a44ab6115b4"
-down_revision: str | None = "4452a6e59358"
+down_revision: str | None = "28eb6e5c250d"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
