@@ -106,6 +106,8 @@ def serve(
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
+    # Unipile's webhooks go to the public URL, which defaults to host:port: the bound ones.
+    settings = settings.model_copy(update={"host": host, "port": port})
     if workers > 1 and settings.embedded_simulator:
         # Each process would start its own simulator, each with its own accounts.
         err_console.print(
@@ -131,6 +133,8 @@ def serve(
     if workers == 1:
         uvicorn.run(create_app(settings), **options)
         return
+    # The workers build their settings from the environment: give them the bound address too.
+    os.environ.update(SKYLIGHT_HOST=host, SKYLIGHT_PORT=str(port))
     with _shared_metrics_dir(settings):
         uvicorn.run("skylight.app:create_app", factory=True, workers=workers, **options)
 
