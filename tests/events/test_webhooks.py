@@ -111,7 +111,7 @@ async def test_a_receiver_failing_half_the_attempts_gets_every_event_once(
         return set(hook.processed)
 
     got = await eventually(delivered, lambda ids: ids >= wanted, within=30)
-    assert got == await expected()
+    assert got >= wanted
     assert len(hook.processed) == len(set(hook.processed))
     assert hook.failures > 0, "the receiver never failed: the test proved nothing"
     assert len(hook.requests) > len(set(hook.processed))  # retries happened
@@ -130,10 +130,19 @@ async def test_a_receiver_failing_half_the_attempts_gets_every_event_once(
         return data
 
     # A retry may still be due for an event the receiver processed on a "failed" attempt.
-    rows = await eventually(
-        deliveries, lambda rs: all(r["state"] == "succeeded" for r in rs), within=30
+    # Late status events can still be arriving: settle on "one delivery per event, all done".
+    async def settled() -> tuple[list[dict[str, Any]], set[str]]:
+        return await deliveries(), await expected()
+
+    rows, events = await eventually(
+        settled,
+        lambda pair: (
+            len(pair[0]) == len(pair[1]) and all(r["state"] == "succeeded" for r in pair[0])
+        ),
+        within=30,
     )
-    assert len(rows) == len(await expected())
+    assert len(rows) == len(events)
+    assert set(hook.processed) == events
     assert all(r["state"] == "succeeded" for r in rows)
     retried = [r for r in rows if r["attempts"] > 1]
     assert retried

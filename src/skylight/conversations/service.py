@@ -6,6 +6,7 @@ from skylight.contacts.service import get_contact
 from skylight.conversations.models import Conversation
 from skylight.conversations.repository import ConversationRepository
 from skylight.conversations.schemas import ConversationOut
+from skylight.events.repository import lock_workspace_writes
 from skylight.kit.db import Database
 from skylight.kit.errors import NotFound
 from skylight.kit.pagination import PageParams
@@ -42,6 +43,7 @@ async def list_conversations(
 
 async def mark_read(db: Database, caller: Caller, contact_id: int) -> ConversationOut:
     async with db.transaction() as session:
+        await lock_workspace_writes(session, caller.workspace_id)
         contact = await get_contact(session, caller.workspace_id, contact_id)
         marked = await MessageRepository(session, caller.workspace_id).mark_inbound_read(
             contact_id, utcnow()

@@ -12,6 +12,13 @@ NOTIFY_CHANNEL = "skylight_events"
 _LOCK_NAMESPACE = 7_405_114
 
 
+async def lock_workspace_writes(session: AsyncSession, workspace_id: int) -> None:
+    """Take the workspace's write lock (PostgreSQL; SQLite serialises writers anyway) at the
+    START of a transaction that writes messages or may emit events. Taken first by everyone,
+    it is one lock order for all such transactions, so they can wait but never deadlock."""
+    await EventRepository(session, workspace_id).serialize_writers()
+
+
 class EventRepository:
     def __init__(self, session: AsyncSession, workspace_id: int) -> None:
         self.session = session

@@ -34,14 +34,14 @@ async def handle(
     db: Database,
     unipile: UnipileClient,
     payload: MessagingWebhookPayload | AccountStatusWebhookPayload,
-    on_recovered: Callable[[], None],
+    on_recovered: Callable[[str], None],
 ) -> bool:
     """Apply one webhook. Returns False when it was a redelivery (already applied)."""
     if isinstance(payload, AccountStatusWebhookPayload):
         # Applying a status is idempotent, so no inbox entry is needed. A channel back to OK
         # may have missed messages meanwhile: on_recovered starts a reconciliation.
         if await on_account_status(db, unipile, payload.account_status):
-            on_recovered()
+            on_recovered(payload.account_status.account_id)
         return True
     key = f"{payload.event}:{payload.message_id}"
     async with db.transaction() as session:

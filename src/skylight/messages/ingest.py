@@ -18,6 +18,7 @@ from skylight.contacts.lookup import find_or_create
 from skylight.contacts.repository import ContactRepository
 from skylight.contacts.schemas import ContactOut
 from skylight.conversations.repository import ConversationRepository
+from skylight.events.repository import lock_workspace_writes
 from skylight.events.service import emit
 from skylight.kit.time import utcnow
 from skylight.messages.events import message_event, message_event_by_id
@@ -49,6 +50,7 @@ async def ingest(session: AsyncSession, incoming: Incoming) -> bool:
     if channel is None:
         return False
     workspace_id = channel.workspace_id
+    await lock_workspace_writes(session, workspace_id)
     messages = MessageRepository(session, workspace_id)
     if await messages.by_unipile_id(incoming.message_id) is not None:
         return False
@@ -125,6 +127,7 @@ async def apply_receipt(
     channel = await _owning_channel(session, account_id)
     if channel is None:
         return False
+    await lock_workspace_writes(session, channel.workspace_id)
     message = await MessageRepository(session, channel.workspace_id).by_unipile_id(
         unipile_message_id
     )

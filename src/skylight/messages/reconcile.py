@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from skylight.channels.repository import AccountLookup
+from skylight.events.repository import lock_workspace_writes
 from skylight.integrations.unipile.client import UnipileClient
 from skylight.integrations.unipile.errors import UnipileError
 from skylight.integrations.unipile.schemas import Chat
@@ -38,12 +39,16 @@ class Report:
     expired: int = 0
 
 
-async def reconcile_all(db: Database, unipile: UnipileClient) -> Report:
+async def reconcile_all(
+    db: Database, unipile: UnipileClient, only_accounts: set[str] | None = None
+) -> Report:
+    """Every healthy channel, or only these accounts (a channel just back to OK)."""
     report = Report()
     async with db.transaction() as session:
         targets = [
             (c.id, c.unipile_account_id, c.reconciled_at or c.connected_at)
             for c in await AccountLookup(session).healthy()
+            if only_accounts is None or c.unipile_account_id in only_accounts
         ]
     for channel_id, account_id, since in targets:
         if account_id is None:
@@ -105,8 +110,17 @@ async def _apply(db: Database, chat: Chat, message: UnipileMessage, report: Repo
 
 async def _expire_unconfirmed(db: Database, report: Report) -> None:
     async with db.transaction() as session:
-        cutoff = utcnow() - UNCONFIRMED_AFTER
-        for message in await PendingMessages(session).older_than(cutoff):
+        stale = [
+            (m.id, m.workspace_id)
+            for m in await PendingMessages(session).older_than(utcnow() - UNCONFIRMED_AFTER)
+        ]
+    for message_id, workspace_id in stale:
+        # One message per transaction, the workspace lock first (the order every writer uses).
+        async with db.transaction() as session:
+            await lock_workspace_writes(session, workspace_id)
+            message = await MessageRepository(session, workspace_id).get(message_id)
+            if message is None or message.status != MessageStatus.PENDING:
+                continue
             message.status = MessageStatus.FAILED
             message.error = NEVER_CONFIRMED
             message.failed_at = utcnow()

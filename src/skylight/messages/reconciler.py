@@ -23,27 +23,33 @@ class Reconciler:
         self._interval = interval_seconds
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._accounts: set[str] = set()
         self.runs = 0
 
-    def trigger(self) -> None:
+    def trigger(self, account_id: str) -> None:
+        """Catch up this account soon (it just came back to OK)."""
+        self._accounts.add(account_id)
         self._wake.set()
 
-    async def run_once(self) -> Report:
+    async def run_once(self, only_accounts: set[str] | None = None) -> Report:
         async with self._lock:
-            report = await reconcile_all(self._db, self._unipile)
+            report = await reconcile_all(self._db, self._unipile, only_accounts)
             self.runs += 1
             if report.stored or report.receipts or report.expired:
                 logger.info("reconciled: %s", report)
             return report
 
     async def _loop(self) -> None:
+        only: set[str] | None = None  # the first pass, and every interval, covers everything
         while True:
             try:
-                await self.run_once()
+                await self.run_once(only)
             except Exception:  # a failed run must not end the loop
                 logger.exception("reconciliation failed")
+            only = None
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
+                only, self._accounts = self._accounts, set()
             self._wake.clear()
 
     @asynccontextmanager

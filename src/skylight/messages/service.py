@@ -15,6 +15,7 @@ from skylight.channels.types import HEALTHY, ChannelType
 from skylight.contacts.models import Contact
 from skylight.contacts.service import get_contact
 from skylight.conversations.repository import ConversationRepository
+from skylight.events.repository import lock_workspace_writes
 from skylight.integrations.unipile.client import UnipileClient
 from skylight.integrations.unipile.errors import (
     UnipileError,
@@ -59,6 +60,7 @@ async def prepare(
     """Store an outbound message in the caller's transaction (so a campaign can link its
     recipient to it atomically). Returns its route, or the message already failed on our side
     (no channel, channel not OK)."""
+    await lock_workspace_writes(session, workspace_id)
     contact = await get_contact(session, workspace_id, contact_id)
     channel = await ChannelRepository(session, workspace_id).get(contact.channel)
     now = utcnow()
@@ -123,6 +125,7 @@ async def _record_sent(
     db: Database, route: Route, unipile_id: str | None, chat_id: str | None
 ) -> Message:
     async with db.transaction() as session:
+        await lock_workspace_writes(session, route.workspace_id)
         repo = MessageRepository(session, route.workspace_id)
         moved = await repo.mark_sent(
             route.message_id, unipile_message_id=unipile_id, chat_id=chat_id, at=utcnow()
@@ -142,6 +145,7 @@ async def _record_sent(
 
 async def _record_problem(db: Database, route: Route, error: str, *, unconfirmed: bool) -> Message:
     async with db.transaction() as session:
+        await lock_workspace_writes(session, route.workspace_id)
         repo = MessageRepository(session, route.workspace_id)
         if unconfirmed:
             await repo.note_unconfirmed(route.message_id, error)
