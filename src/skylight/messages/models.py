@@ -13,8 +13,17 @@ from skylight.kit.time import utcnow
 class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
-        # History pages: one contact, newest first, optionally one direction.
-        Index("ix_messages_contact_history", "contact_id", "occurred_at", "id"),
+        # History pages and their counts: one contact of one workspace, newest first. The
+        # workspace leads so the planner (SQLite's especially) never prefers the bare workspace
+        # index and counts the whole workspace (seen in bench/: 1M/10k went from 34x to 1.1x).
+        Index(
+            "ix_messages_workspace_contact_history",
+            "workspace_id",
+            "contact_id",
+            "occurred_at",
+            "id",
+        ),
+        # One direction of a contact; it also serves the ON DELETE CASCADE from contacts.
         Index("ix_messages_contact_direction", "contact_id", "direction", "occurred_at", "id"),
         # Unread inbound messages of a contact, for marking them read.
         Index("ix_messages_contact_unread", "contact_id", "direction", "status"),
