@@ -100,8 +100,9 @@ class Runner:
         self.unipile = unipile
         self.settings = settings
         self.campaign_id = campaign_id
-        # A send ends well before the job's lease: the job is never taken over mid-send.
-        self.deadline = min(settings.campaign_send_timeout_seconds, settings.job_lease_seconds / 2)
+        # A run (its time budget, then at worst a lookup and a send) ends well within the job's
+        # lease, so the job is not taken over while it still works.
+        self.deadline = min(settings.campaign_send_timeout_seconds, settings.job_lease_seconds / 4)
         lease = timedelta(seconds=self.deadline) + SETTLE_GRACE
         self.lease = lease
         self.planner = Planner(settings, campaign_id, generation, lease)
@@ -216,8 +217,14 @@ class Runner:
                     error=UNCONFIRMED,
                 )
                 return
-            # Counted before it goes out, so a crash during it still counts.
-            await queue.settle(plan.recipient_id, route.message_id, attempts=plan.sends + 1)
+            # Counted before it goes out, so a crash during it still counts; the lease renewed
+            # to cover this send's deadline (the lookup used up part of the last one).
+            await queue.settle(
+                plan.recipient_id,
+                route.message_id,
+                attempts=plan.sends + 1,
+                lease_until=now + self.lease,
+            )
         logger.info("campaign %s: message %s never reached Unipile: sending it", *self._of(route))
         await self._send(plan.recipient_id, replace(route, chat_id=lookup.chat_id), plan.text)
 

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     campaign_rate_telegram_per_minute: float = Field(default=20.0, gt=0)
     campaign_rate_instagram_per_minute: float = Field(default=4.0, gt=0)
     campaign_jitter: float = Field(default=0.5, ge=0, le=10)
-    campaign_send_timeout_seconds: float = Field(default=60.0, gt=0)
+    campaign_send_timeout_seconds: float = Field(default=30.0, gt=0)
     campaign_recheck_seconds: float = Field(default=60.0, gt=0)
 
     # Outbound webhooks to our users: the delay before each retry (about 3 days in all),
