@@ -60,20 +60,22 @@ class Notifier:
         if engine.dialect.name != "postgresql":
             yield
             return
-        connection = await engine.raw_connection()
-        driver: Any = connection.driver_connection
 
         def on_notify(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
             with contextlib.suppress(ValueError):
                 self.wake(int(payload))
 
-        try:
+        # Through AsyncConnection, so the connection goes back to the pool inside SQLAlchemy's
+        # async context (a raw close() here would fail with MissingGreenlet at shutdown).
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
             await driver.add_listener(NOTIFY_CHANNEL, on_notify)
-            yield
-        finally:
-            with contextlib.suppress(Exception):
-                await driver.remove_listener(NOTIFY_CHANNEL, on_notify)
-            connection.close()
+            try:
+                yield
+            finally:
+                with contextlib.suppress(Exception):
+                    await driver.remove_listener(NOTIFY_CHANNEL, on_notify)
 
 
 def mark_pending(session_info: dict[str, Any], workspace_id: int) -> None:
