@@ -7,10 +7,10 @@ Create Date: ${create_date}
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
+import sqlalchemy as sa  # noqa: F401 (not every revision needs it)
 from alembic import op
 ${imports if imports else ""}
-import skylight.kit.models
+import skylight.kit.models  # noqa: F401 (column types of ours)
 
 revision: str = ${repr(up_revision)}
 down_revision: str | None = ${repr(down_revision)}

@@ -7,10 +7,7 @@ Create Date: 2026-11-21 07:26:27.350820
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
-
-import skylight.kit.models
 
 revision: str = "585a7e416679"
 down_revision: str | None = "3a44ab6115b4"
