@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.campaigns.models import Campaign, CampaignRecipient, ChannelPacer
@@ -14,6 +14,7 @@ from skylight.campaigns.schemas import Progress
 from skylight.campaigns.types import HOLDS_CHANNEL, RecipientState
 from skylight.channels.types import ChannelType
 from skylight.contacts.models import Contact
+from skylight.contacts.repository import ContactRepository
 from skylight.kit.db import dialect_insert
 from skylight.workspaces.models import Workspace
 
@@ -81,23 +82,8 @@ class CampaignRepository:
     # Recipients, snapshotted from the contacts at creation.
 
     def _contacts(self, channel: ChannelType, q: str | None) -> list[ColumnElement[bool]]:
-        # The same search as GET /contacts?q=.
-        filters: list[ColumnElement[bool]] = [
-            Contact.workspace_id == self.workspace_id,
-            Contact.channel == channel,
-        ]
-        if q:
-            needle = q.lower()
-            filters.append(
-                or_(
-                    func.lower(Contact.name).contains(needle, autoescape=True),
-                    func.coalesce(Contact.phone, "").contains(needle, autoescape=True),
-                    func.lower(func.coalesce(Contact.username, "")).contains(
-                        needle, autoescape=True
-                    ),
-                )
-            )
-        return filters
+        # The same search as GET /contacts?q=, from the one place it is defined.
+        return ContactRepository(self.session, self.workspace_id).filters(channel, q)
 
     async def count_contacts(self, channel: ChannelType, q: str | None) -> int:
         filters = self._contacts(channel, q)

@@ -27,7 +27,8 @@ class ContactRepository:
             self._scoped().where(Contact.channel == channel, Contact.handle == handle)
         )
 
-    def _filters(self, channel: ChannelType | None, q: str | None) -> list[ColumnElement[bool]]:
+    def filters(self, channel: ChannelType | None, q: str | None) -> list[ColumnElement[bool]]:
+        """The contacts search (GET /contacts?q=, campaign recipient filters): one definition."""
         filters: list[ColumnElement[bool]] = [Contact.workspace_id == self.workspace_id]
         if channel is not None:
             filters.append(Contact.channel == channel)
@@ -47,7 +48,7 @@ class ContactRepository:
     async def page(
         self, *, channel: ChannelType | None, q: str | None, offset: int, limit: int
     ) -> tuple[Sequence[Contact], int]:
-        filters = self._filters(channel, q)
+        filters = self.filters(channel, q)
         total = await self.session.scalar(select(func.count()).select_from(Contact).where(*filters))
         rows = await self.session.scalars(
             select(Contact).where(*filters).order_by(Contact.id.desc()).offset(offset).limit(limit)
