@@ -7,6 +7,7 @@ import signal
 from skylight.background import Services, make_worker
 from skylight.cli.common import console
 from skylight.kit.db import Database, create_engine
+from skylight.kit.logging import configure_logging
 from skylight.kit.settings import get_settings
 from skylight.upstream import connect_upstream
 
@@ -17,6 +18,7 @@ def worker() -> None:
     Any number of workers can share one PostgreSQL; on SQLite run one process in all (the
     server does it by default: set SKYLIGHT_RUN_JOBS_IN_PROCESS=false to leave it to workers)."""
     settings = get_settings()
+    configure_logging(settings)  # the server's format and secret scrubbing
     if settings.embedded_simulator:
         console.print(
             "[yellow]No SKYLIGHT_UNIPILE_DSN: this worker gets an embedded simulator of its "
