@@ -190,3 +190,97 @@ async def test_two_servers_and_a_worker_share_the_work_without_doubling(
         item["attendee_provider_id"] for item in sent if not item["text"].startswith("direct")
     ]
     assert len(set(recipients)) == 10
+
+
+async def test_sigterm_mid_campaign_loses_and_doubles_nothing(
+    fresh_database_url: str, tmp_path: Path
+) -> None:
+    if not fresh_database_url.startswith("postgresql"):
+        pytest.skip("separate worker processes share PostgreSQL")
+    tenant = await _tenant(fresh_database_url)
+    sim_port, sim_key = free_port(), secrets.token_urlsafe(16)
+    shared = {
+        "SKYLIGHT_UNIPILE_DSN": f"http://127.0.0.1:{sim_port}",
+        "SKYLIGHT_UNIPILE_API_KEY": sim_key,
+        "SKYLIGHT_SANDBOX": "true",
+        "SKYLIGHT_RUN_JOBS_IN_PROCESS": "false",
+        # One send a second: SIGTERM lands mid-way, and the worker's 10 s grace runs out before
+        # the campaign does, so its running job is cancelled and handed back.
+        "SKYLIGHT_CAMPAIGN_RATE_WHATSAPP_PER_MINUTE": "60",
+        "SKYLIGHT_CAMPAIGN_JITTER": "0",
+    }
+    sim_env = skylight_env(tmp_path / "sim", SKYLIGHT_UNIPILE_API_KEY=sim_key)
+    server_env = skylight_env(tmp_path / "s", fresh_database_url, **shared)
+    worker_env = skylight_env(tmp_path / "w", fresh_database_url, **shared)
+    async with (
+        skylight(
+            sim_env,
+            tmp_path / "logs-sim",
+            "simulator",
+            "--data-dir",
+            str(tmp_path / "sim"),
+            port=sim_port,
+        ),
+        skylight(server_env, tmp_path / "logs-s", "serve", "--no-migrate") as server,
+        httpx.AsyncClient(base_url=server.base, timeout=30, headers=tenant.headers) as api,
+    ):
+        account = (await _ok(await api.post("/api/v1/channels/whatsapp/connect")))["data"]
+        await _ok(
+            await api.post(
+                f"/api/v1/sandbox/accounts/{account['account_id']}/scan",
+                json={"username": "+966500000950"},
+            )
+        )
+
+        async def connected() -> bool:
+            status = await api.get(
+                "/api/v1/channels/whatsapp/status", params={"account_id": account["account_id"]}
+            )
+            return bool(status.json()["data"]["completed"])
+
+        assert await eventually(connected, bool, within=30)
+        ids = []
+        for n in range(30):
+            body = {"name": f"Guest {n}", "channel": "whatsapp", "phone": phone(2000 + n)}
+            ids.append(
+                (await _ok(await api.post("/api/v1/contacts", json=body), 201))["data"]["id"]
+            )
+        campaign = (
+            await _ok(
+                await api.post(
+                    "/api/v1/campaigns",
+                    json={
+                        "name": "Interrupted",
+                        "channel": "whatsapp",
+                        "message": "Hi {{name}}",
+                        "contact_ids": ids,
+                    },
+                ),
+                201,
+            )
+        )["data"]
+        await _ok(await api.post(f"/api/v1/campaigns/{campaign['id']}/start"))
+
+        async def progress() -> dict[str, Any]:
+            data: dict[str, Any] = (
+                await _ok(await api.get(f"/api/v1/campaigns/{campaign['id']}"))
+            )["data"]
+            return data
+
+        async with worker_process(worker_env, tmp_path / "logs-w1"):
+            midway = await eventually(progress, lambda c: c["progress"]["sent"] >= 5, within=30)
+        # SIGTERM was sent and the worker has exited: where did it leave the campaign?
+        at_stop = await progress()
+        assert 5 <= at_stop["progress"]["sent"] < 30, at_stop
+        async with worker_process(worker_env, tmp_path / "logs-w2"):
+            final = await eventually(progress, lambda c: c["state"] == "completed", within=90)
+        sent = (await _ok(await api.get("/api/v1/sandbox/sent")))["data"]
+
+    assert midway["progress"]["sent"] >= 5
+    assert final["state"] == "completed", final
+    assert final["progress"] == {"total": 30, "pending": 0, "sent": 30, "failed": 0}
+    recipients = Counter(item["attendee_provider_id"] for item in sent)
+    assert len(recipients) == 30, recipients  # none skipped
+    assert set(recipients.values()) == {1}  # none doubled
+    w1 = (tmp_path / "logs-w1" / "output.txt").read_text()
+    assert "unfinished jobs were handed back" in w1 or "Stopped" in w1, w1
