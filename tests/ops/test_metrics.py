@@ -159,3 +159,55 @@ async def test_unipile_errors_are_counted_by_type(metrics_app: FastAPI) -> None:
         and dict(key[1])["type"] == "UnipileServerError"
     )
     assert errors >= 1
+
+
+async def test_queue_depths_are_the_databases(
+    metrics_app: FastAPI, fresh_database_url: str
+) -> None:
+    tenant = await make_tenant(metrics_app.state.sessionmaker)
+    async with in_process(metrics_app) as client:
+        # An endpoint nobody listens on: its test event's delivery waits for a retry.
+        endpoint = await client.post(
+            "/api/v1/webhook-endpoints",
+            json={"url": "http://127.0.0.1:9/nowhere", "event_types": ["*"]},
+            headers=tenant.headers,
+        )
+        assert endpoint.status_code == 201, endpoint.text
+        endpoint_id = endpoint.json()["data"]["id"]
+        test = await client.post(
+            f"/api/v1/webhook-endpoints/{endpoint_id}/test", headers=tenant.headers
+        )
+        assert test.status_code == 200
+
+        async def delivery_state() -> str:
+            rows = await client.get(
+                f"/api/v1/webhook-endpoints/{endpoint_id}/deliveries", headers=tenant.headers
+            )
+            data = rows.json()["data"]
+            return str(data[0]["state"]) if data else "none"
+
+        # Settled (every retry failed, the job gone), so the scrape and the query below agree.
+        assert await eventually(delivery_state, lambda s: s == "failed", within=30) == "failed"
+        samples = await scrape(client)
+    engine = create_async_engine(fresh_database_url)
+    try:
+        async with engine.connect() as connection:
+            deliveries: dict[str, int] = dict(
+                (
+                    await connection.execute(
+                        text("SELECT state, count(*) FROM webhook_deliveries GROUP BY state")
+                    )
+                ).all()
+            )
+            jobs = (
+                await connection.execute(
+                    text("SELECT kind, state, count(*) FROM jobs GROUP BY kind, state")
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert deliveries, "the test event made no delivery"
+    for state, count in deliveries.items():
+        assert value(samples, "skylight_webhook_deliveries", state=state) == count
+    for kind, state, count in jobs:
+        assert value(samples, "skylight_jobs", kind=kind, state=state) == count

@@ -20,7 +20,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from skylight.integrations.unipile import transport as unipile_transport
 from skylight.kit.db import Database
 from skylight.kit.settings import Settings
-from skylight.ops.repository import message_counts
+from skylight.ops.repository import (
+    delivery_counts,
+    job_counts,
+    message_counts,
+    recipient_counts,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -111,9 +116,26 @@ def install_unipile_observer() -> None:
 
 
 async def queue_families(db: Database) -> list[Metric]:
-    """Queue depths read at scrape time. Plug in here: webhook deliveries waiting, campaign
-    progress (sent / pending / failed per campaign state), background jobs by state."""
-    return []
+    """Queue depths read at scrape time: background jobs, webhook deliveries, campaign progress."""
+    jobs = GaugeMetricFamily(
+        "skylight_jobs", "Background jobs, by kind and state.", labels=["kind", "state"]
+    )
+    deliveries = GaugeMetricFamily(
+        "skylight_webhook_deliveries", "Webhook deliveries to users, by state.", labels=["state"]
+    )
+    recipients = GaugeMetricFamily(
+        "skylight_campaign_recipients",
+        "Recipients of live campaigns, by campaign state and recipient state.",
+        labels=["campaign_state", "recipient_state"],
+    )
+    async with db.sessionmaker() as session:
+        for kind, state, count in await job_counts(session):
+            jobs.add_metric([kind, state], count)
+        for state, count in await delivery_counts(session):
+            deliveries.add_metric([state], count)
+        for campaign, recipient, count in await recipient_counts(session):
+            recipients.add_metric([campaign, recipient], count)
+    return [jobs, deliveries, recipients]
 
 
 async def database_families(db: Database, seconds: float) -> list[Metric]:
