@@ -71,6 +71,8 @@ async def test_two_servers_and_a_worker_share_the_work_without_doubling(
         "SKYLIGHT_UNIPILE_WEBHOOK_SECRET": secrets.token_urlsafe(24),
         # The servers only serve; the worker process does every background job.
         "SKYLIGHT_RUN_JOBS_IN_PROCESS": "false",
+        # The test polls progress every 50 ms; the default 600/minute per key would answer 429.
+        "SKYLIGHT_RATE_LIMIT_PER_KEY": "100000/minute",
         "SKYLIGHT_CAMPAIGN_RATE_WHATSAPP_PER_MINUTE": "6000",
         "SKYLIGHT_CAMPAIGN_JITTER": "0",
     }
@@ -204,6 +206,8 @@ async def test_sigterm_mid_campaign_loses_and_doubles_nothing(
         "SKYLIGHT_UNIPILE_API_KEY": sim_key,
         "SKYLIGHT_SANDBOX": "true",
         "SKYLIGHT_RUN_JOBS_IN_PROCESS": "false",
+        # The test polls progress every 50 ms; the default 600/minute per key would answer 429.
+        "SKYLIGHT_RATE_LIMIT_PER_KEY": "100000/minute",
         # One send a second: SIGTERM lands mid-way, and the worker's 10 s grace runs out before
         # the campaign does, so its running job is cancelled and handed back.
         "SKYLIGHT_CAMPAIGN_RATE_WHATSAPP_PER_MINUTE": "60",
