@@ -80,6 +80,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         # Our own webhook receivers in tests listen on loopback; retries are sped up.
         webhook_allow_private_urls=True,
         webhook_retry_schedule_seconds=[0.05, 0.1, 0.1, 0.2, 0.2, 0.3],
+        # Every test calls from 127.0.0.1 with many keys; the rate-limit tests set their own.
+        rate_limit_per_key="100000/minute",
+        rate_limit_failed_auth_per_ip="100000/minute",
     )
 
 
