@@ -22,6 +22,8 @@ class Receiver:
     # Processing by event id, as a careful receiver does: each id handled once.
     processed: list[str] = field(default_factory=list)
     failures: int = 0
+    fail_half: bool = False
+    _attempts: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
@@ -34,8 +36,12 @@ class Receiver:
         event: dict[str, Any] = json.loads(body)
         if event["id"] not in self.processed:
             self.processed.append(event["id"])
-        # Half the attempts "fail" after processing: the retry must be deduplicated by id.
-        if self._random.random() < self.fail_rate:
+        # fail_half: the first attempt of every event fails AFTER processing (exactly half of
+        # all attempts), so its retry must be deduplicated by id. Deterministic: a random 50%
+        # could fail one delivery on every retry and rightly disable the endpoint.
+        self._attempts[event["id"]] = self._attempts.get(event["id"], 0) + 1
+        failing = self.fail_half and self._attempts[event["id"]] % 2 == 1
+        if failing or self._random.random() < self.fail_rate:
             self.failures += 1
             return PlainTextResponse("temporarily broken", status_code=500)
         return PlainTextResponse("ok")

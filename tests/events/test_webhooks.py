@@ -77,7 +77,7 @@ async def test_a_receiver_failing_half_the_attempts_gets_every_event_once(
     client: httpx.AsyncClient, tenant: TenantFixture, receiver: tuple[Receiver, str]
 ) -> None:
     hook, url = receiver
-    hook.fail_rate = 0.5
+    hook.fail_half = True
     endpoint = await _endpoint(client, tenant, url)
     await connect_qr_channel(client, tenant, "whatsapp", "+966500000500")
     contact = await make_contact(
