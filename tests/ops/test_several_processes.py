@@ -52,6 +52,27 @@ async def _tenant(url: str) -> TenantFixture:
         await engine.dispose()
 
 
+async def connect_whatsapp(
+    connect_on: httpx.AsyncClient, scan_on: httpx.AsyncClient, phone_number: str
+) -> None:
+    """Connect through one server, scan through the (maybe other) one, poll the first."""
+    account = (await _ok(await connect_on.post("/api/v1/channels/whatsapp/connect")))["data"]
+    await _ok(
+        await scan_on.post(
+            f"/api/v1/sandbox/accounts/{account['account_id']}/scan",
+            json={"username": phone_number},
+        )
+    )
+
+    async def connected() -> bool:
+        status = await connect_on.get(
+            "/api/v1/channels/whatsapp/status", params={"account_id": account["account_id"]}
+        )
+        return bool(status.json()["data"]["completed"])
+
+    assert await eventually(connected, bool, within=30)
+
+
 async def _ok(response: httpx.Response, status: int = 200) -> Any:
     assert response.status_code == status, response.text
     return response.json()
@@ -97,22 +118,7 @@ async def test_two_servers_and_a_worker_share_the_work_without_doubling(
         httpx.AsyncClient(base_url=server_a.base, timeout=30, headers=headers) as a,
         httpx.AsyncClient(base_url=server_b.base, timeout=30, headers=headers) as b,
     ):
-        # Connect through one server, scan through the other, poll the first.
-        account = (await _ok(await a.post("/api/v1/channels/whatsapp/connect")))["data"]
-        await _ok(
-            await b.post(
-                f"/api/v1/sandbox/accounts/{account['account_id']}/scan",
-                json={"username": "+966500000900"},
-            )
-        )
-
-        async def connected() -> bool:
-            status = await a.get(
-                "/api/v1/channels/whatsapp/status", params={"account_id": account["account_id"]}
-            )
-            return bool(status.json()["data"]["completed"])
-
-        assert await eventually(connected, bool, within=30)
+        await connect_whatsapp(a, b, "+966500000900")
 
         contacts = []
         for n in range(20):
@@ -228,21 +234,7 @@ async def test_sigterm_mid_campaign_loses_and_doubles_nothing(
         skylight(server_env, tmp_path / "logs-s", "serve", "--no-migrate") as server,
         httpx.AsyncClient(base_url=server.base, timeout=30, headers=tenant.headers) as api,
     ):
-        account = (await _ok(await api.post("/api/v1/channels/whatsapp/connect")))["data"]
-        await _ok(
-            await api.post(
-                f"/api/v1/sandbox/accounts/{account['account_id']}/scan",
-                json={"username": "+966500000950"},
-            )
-        )
-
-        async def connected() -> bool:
-            status = await api.get(
-                "/api/v1/channels/whatsapp/status", params={"account_id": account["account_id"]}
-            )
-            return bool(status.json()["data"]["completed"])
-
-        assert await eventually(connected, bool, within=30)
+        await connect_whatsapp(api, api, "+966500000950")
         ids = []
         for n in range(30):
             body = {"name": f"Guest {n}", "channel": "whatsapp", "phone": phone(2000 + n)}
