@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import AsyncIterator
 
@@ -38,7 +39,28 @@ def _no_unplanned_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+# Fixtures that stand for "this run's database"; a test using one runs once per kind it needs.
+DATABASE_FIXTURES = ("database_url", "campaign_database_url")
+
+
+def database_kinds(node: pytest.Function | pytest.Item | None) -> list[str]:
+    """SQLite for every test; PostgreSQL too where the database matters (repositories,
+    migrations, concurrency, end-to-end flows): tests marked `both_databases`, or every test
+    with SKYLIGHT_TEST_ALL_DATABASES=1."""
+    everywhere = os.environ.get("SKYLIGHT_TEST_ALL_DATABASES", "") not in ("", "0")
+    if everywhere or (node is not None and node.get_closest_marker("both_databases")):
+        return ["sqlite", "postgres"]
+    return ["sqlite"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    for name in DATABASE_FIXTURES:
+        if name in metafunc.fixturenames:
+            kinds = database_kinds(metafunc.definition)
+            metafunc.parametrize(name, kinds, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
 async def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
@@ -11,6 +12,8 @@ from sqlalchemy.engine import Connection
 from skylight.kit.db import create_engine
 from skylight.kit.migrations import is_current
 from skylight.models import Base
+
+pytestmark = pytest.mark.both_databases
 
 
 def _diff(connection: Connection) -> list[Any]:

@@ -83,7 +83,7 @@ async def running_app(settings: Settings) -> AsyncIterator[FastAPI]:
         yield application
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+@pytest.fixture(scope="session")
 async def campaign_database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:

@@ -24,7 +24,7 @@ import pytest
 from tests.campaigns.flows import phone
 from tests.processes import free_port, skylight_env
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.both_databases]
 
 RECIPIENTS = 1000
 KILL_AT = (300, 650)

@@ -35,6 +35,8 @@ from tests.campaigns.flows import (
 from tests.factories import TenantFixture
 from tests.sandbox_flows import make_contact, sent_log
 
+pytestmark = pytest.mark.both_databases
+
 Crash = Callable[[Send], Awaitable[None]]
 
 

@@ -7,6 +7,7 @@ import itertools
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from skylight.campaigns.models import CampaignRecipient
@@ -25,6 +26,8 @@ from tests.campaigns.flows import (
 )
 from tests.factories import TenantFixture
 from tests.sandbox_flows import connect_qr_channel, eventually, make_contact, sent_log
+
+pytestmark = pytest.mark.both_databases
 
 # FAST in conftest.py: 1200/minute on WhatsApp.
 WHATSAPP_INTERVAL = timedelta(seconds=60 / 1200)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from skylight.background import Services, handlers
 from skylight.campaigns.runner import JOB_KIND
@@ -24,6 +25,8 @@ from tests.campaigns.flows import (
 )
 from tests.factories import TenantFixture, make_tenant
 from tests.sandbox_flows import sent_log
+
+pytestmark = pytest.mark.both_databases
 
 
 def counting(registry: Mapping[str, Handler], runs: Counter[str], name: str) -> dict[str, Handler]:

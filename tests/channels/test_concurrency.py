@@ -14,6 +14,8 @@ from skylight.integrations.unipile.errors import UnipileNotFound
 from tests.channels.helpers import API, completed, get_status, poll_status, scan
 from tests.factories import TenantFixture
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.mark.parametrize("channel", ["whatsapp", "telegram"])
 async def test_racing_qr_connects_leave_one_pending_attempt(

@@ -7,6 +7,8 @@ import pytest
 
 from tests.factories import TenantFixture
 
+pytestmark = pytest.mark.both_databases
+
 SARAH = {"name": "Sarah Johnson", "channel": "whatsapp", "phone": "+966 50 123 4567"}
 
 

@@ -6,9 +6,12 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.factories import TenantFixture
 from tests.sandbox_flows import connect_qr_channel, eventually
+
+pytestmark = pytest.mark.both_databases
 
 
 class SseReader:

@@ -25,6 +25,8 @@ from tests.processes import free_port
 from tests.sandbox_flows import connect_qr_channel, eventually, make_contact
 from tests.servers import serve_in_loop
 
+pytestmark = pytest.mark.both_databases
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 

@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from skylight.jobs.models import Job, JobState
@@ -17,6 +18,8 @@ from skylight.jobs.worker import RetryLater, Worker
 from skylight.kit.db import Database
 from skylight.kit.time import utcnow
 from tests.sandbox_flows import eventually
+
+pytestmark = pytest.mark.both_databases
 
 
 def _kind() -> str:

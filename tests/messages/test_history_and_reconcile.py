@@ -6,10 +6,13 @@ from collections import Counter
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from tests.factories import TenantFixture
 from tests.sandbox_flows import connect_qr_channel, eventually, make_contact
+
+pytestmark = pytest.mark.both_databases
 
 
 async def _history(

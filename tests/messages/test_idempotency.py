@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
 from tests.factories import TenantFixture
 from tests.sandbox_flows import connect_qr_channel, make_contact, sent_log
+
+pytestmark = pytest.mark.both_databases
 
 
 async def _send(

@@ -6,12 +6,15 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from skylight.inbound.secret import HEADER, webhook_secret
 from skylight.kit.settings import Settings
 from tests.factories import TenantFixture
 from tests.sandbox_flows import connect_qr_channel, eventually, make_contact
+
+pytestmark = pytest.mark.both_databases
 
 
 async def _conversations(

@@ -8,6 +8,8 @@ import pytest
 from tests.factories import TenantFixture
 from tests.sandbox_flows import connect_qr_channel, eventually, make_contact, sent_log
 
+pytestmark = pytest.mark.both_databases
+
 SARAH = {"name": "Sarah Johnson", "channel": "whatsapp", "phone": "+966501234567"}
 
 

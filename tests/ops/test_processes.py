@@ -20,7 +20,7 @@ from tests.factories import TenantFixture, make_tenant
 from tests.ops.servers import skylight, stop
 from tests.processes import free_port, run_cli, skylight_env
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.both_databases]
 
 REDIS_URL = "redis://127.0.0.1:6379/11"
 

@@ -23,7 +23,7 @@ from tests.ops.servers import skylight
 from tests.processes import free_port, skylight_env
 from tests.sandbox_flows import eventually
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.both_databases]
 
 
 def _spawn_worker(env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
