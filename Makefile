@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pytest-xdist workers: one per core.
+TEST_WORKERS ?= auto
 
 .PHONY: run test check lint format clean chromium
 .PHONY: bench fuzz fuzz-quick load load-quick faults faults-quick
@@ -18,9 +20,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/skylight serve --bootstrap
 
-## Lint, type-check and run every test (SQLite, and PostgreSQL when reachable; required with CI=true).
+## Lint, type-check and run the test suite on both cores (SQLite everywhere, PostgreSQL where the
+## database matters; PostgreSQL required with CI=true). The process-level fault tests: `make faults`.
 test: check chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not slow" --durations=15
 
 ## The dashboard's browser tests drive Debian's chromium (Playwright's own download does not
 ## work everywhere): installed when missing and we are root, else they skip (fail with CI=true).
@@ -32,8 +35,10 @@ chromium:
 	    echo "chromium is missing: 'sudo apt-get install chromium' for the browser tests"; \
 	  fi; }
 
+## ruff, mypy strict and the layer contracts (import-linter, see pyproject.toml).
 check: lint
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -60,10 +65,13 @@ load: $(STAMP)
 load-quick: $(STAMP)
 	$(BIN)/python -m bench.load --quick
 
+## The process-level fault tests (kill -9, SIGTERM, several servers) and the fault suite.
 faults: $(STAMP)
+	$(BIN)/pytest -n $(TEST_WORKERS) -m slow --durations=15
 	$(BIN)/python -m bench.faults
 
 faults-quick: $(STAMP)
+	$(BIN)/pytest -n $(TEST_WORKERS) -m slow --durations=15
 	$(BIN)/python -m bench.faults --quick
 
 clean:

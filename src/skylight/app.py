@@ -8,18 +8,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from skylight import __version__
+from skylight import __version__, wiring
 from skylight.api import api_router
 from skylight.background import Services, make_worker
 from skylight.dashboard.endpoints import install_dashboard
 from skylight.events.notifier import Notifier
 from skylight.inbound.endpoints import router as inbound_router
 from skylight.inbound.lifecycle import inbound_webhooks
+from skylight.integrations.unipile.handlers import install_unipile_error_handler
 from skylight.kit.db import Database, create_engine
 from skylight.kit.handlers import install_error_handlers
 from skylight.kit.request_id import RequestIdMiddleware
 from skylight.kit.settings import Settings, get_settings
 from skylight.messages.reconciler import Reconciler
+from skylight.ops.endpoints import router as ops_router
 from skylight.ops.wiring import install_ops, ops_running
 from skylight.upstream import connect_upstream
 
@@ -32,6 +34,7 @@ Responses use the envelope `{"success", "data", "message", "meta"}`; failures ar
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    wiring.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,8 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
+    install_unipile_error_handler(app)
     app.include_router(api_router)
     app.include_router(inbound_router)
     install_dashboard(app)
     install_ops(app)
+    app.include_router(ops_router)
     return app

@@ -16,6 +16,7 @@ from skylight.campaigns.repository import Admin, CampaignRepository, progress_of
 from skylight.campaigns.schemas import CampaignCreate, CampaignOut
 from skylight.campaigns.types import CampaignState
 from skylight.channels.repository import ChannelRepository
+from skylight.channels.types import ChannelType
 from skylight.kit.errors import Conflict, NotFound, Unprocessable, field_error
 from skylight.kit.pagination import PageParams
 from skylight.kit.time import utcnow
@@ -199,3 +200,14 @@ async def any_campaign(session: AsyncSession, campaign_id: int) -> CampaignOut:
         raise NotFound(f"Campaign {campaign_id} not found.")
     progress = await progress_of(session, [campaign.id])
     return CampaignOut.build(campaign, progress[campaign.id])
+
+
+async def channel_in_use(
+    session: AsyncSession, workspace_id: int, channel: ChannelType
+) -> str | None:
+    """The disconnect guard (registered in skylight.wiring): a running or paused campaign keeps
+    its channel connected."""
+    name = await CampaignRepository(session, workspace_id).holding_channel(channel)
+    if name is None:
+        return None
+    return f"The outreach campaign '{name}' is running or paused on this channel. Cancel it first."

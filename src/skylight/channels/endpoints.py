@@ -19,7 +19,8 @@ from skylight.channels.schemas import (
 )
 from skylight.channels.service import ChannelContext
 from skylight.channels.types import QR_CHANNELS, ChannelType
-from skylight.kit.dependencies import Db, UnipileDep
+from skylight.integrations.unipile.dependencies import UnipileDep
+from skylight.kit.dependencies import Db
 from skylight.kit.envelope import DataMessageResponse, DataResponse, MessageResponse
 from skylight.kit.errors import NotFound
 from skylight.kit.openapi import CONFLICT

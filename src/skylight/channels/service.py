@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.apikeys.service import Caller
-from skylight.campaigns.repository import CampaignRepository
 from skylight.channels.events import channel_event
+from skylight.channels.guards import disconnect_refusal
 from skylight.channels.models import AttemptState, Channel, ChannelAttempt
 from skylight.channels.repository import ChannelRepository
 from skylight.channels.schemas import ChannelOut, ChannelStatusOut, QrConnectOut
@@ -311,23 +311,14 @@ async def list_channels(db: Database, caller: Caller) -> list[ChannelOut]:
         return [ChannelOut.build(row, caller.workspace_timezone) for row in rows]
 
 
-async def blocking_campaign(ctx: ChannelContext, session: AsyncSession) -> str | None:
-    """The name of a running or paused outreach campaign on this channel, which forbids
-    disconnecting it. In the caller's transaction (on SQLite a second one would wait for it)."""
-    return await CampaignRepository(session, ctx.caller.workspace_id).holding_channel(ctx.type)
-
-
 async def disconnect(ctx: ChannelContext) -> None:
     async with ctx.db.transaction() as session:
         channel = await ctx.repo(session).get(ctx.type)
         if channel is None:
             raise not_connected(ctx.type)
-        campaign = await blocking_campaign(ctx, session)
-        if campaign is not None:
-            raise Unprocessable(
-                f"The outreach campaign '{campaign}' is running or paused on this channel. "
-                "Cancel it first."
-            )
+        refusal = await disconnect_refusal(session, ctx.caller.workspace_id, ctx.type)
+        if refusal is not None:
+            raise Unprocessable(refusal)
         account_id = channel.unipile_account_id
     if account_id:
         await delete_upstream(ctx.unipile, account_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from skylight import wiring
 from skylight.cli import campaigns, keys, users, workspaces
 from skylight.cli.common import err_console
 from skylight.cli.serve import migrate, serve
@@ -28,6 +29,7 @@ app.add_typer(users.app, name="users")
 
 def main() -> None:
     """Entry point: domain errors are one red line, not a traceback."""
+    wiring.install()
     try:
         app()
     except SkylightError as exc:

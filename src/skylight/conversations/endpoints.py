@@ -9,9 +9,9 @@ from skylight.channels.types import ChannelType
 from skylight.conversations import service
 from skylight.conversations.schemas import ConversationOut
 from skylight.kit.dependencies import Db
-from skylight.kit.envelope import DataMessageResponse, PageMeta, PageResponse
+from skylight.kit.envelope import PageMeta, PageResponse
 from skylight.kit.pagination import Pagination
-from skylight.kit.params import MAX_ID, IdPath
+from skylight.kit.params import MAX_ID
 
 router = APIRouter(prefix="/conversations", tags=["messages"])
 
@@ -32,11 +32,3 @@ async def list_conversations(
     return PageResponse(
         data=rows, meta=PageMeta.build(page=page.page, per_page=page.per_page, total=total)
     )
-
-
-@router.post("/{contact_id}/read", response_model=DataMessageResponse[ConversationOut])
-async def mark_read(
-    caller: CurrentCaller, db: Db, contact_id: IdPath
-) -> DataMessageResponse[ConversationOut]:
-    conversation = await service.mark_read(db, caller, contact_id)
-    return DataMessageResponse(data=conversation, message="Conversation marked as read.")

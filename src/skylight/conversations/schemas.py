@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from skylight.channels.types import ChannelType
+from skylight.conversations.models import Conversation
 from skylight.kit.time import ApiDateTime
 
 
@@ -13,3 +14,14 @@ class ConversationOut(BaseModel):
     last_message: str
     last_message_at: ApiDateTime
     unread_count: int
+
+    @classmethod
+    def build(cls, row: Conversation, contact_name: str) -> ConversationOut:
+        return cls(
+            contact_id=row.contact_id,
+            contact_name=contact_name,
+            channel=row.channel,
+            last_message=row.last_message,
+            last_message_at=row.last_message_at,
+            unread_count=row.unread_count,
+        )

@@ -16,6 +16,7 @@ from skylight.kit.errors import Conflict, NotFound
 from skylight.kit.pagination import PageParams
 from skylight.messages import history
 from skylight.messages import service as messages
+from skylight.messages.reading import mark_conversation_read
 from skylight.messages.schemas import MessageOut, SendIn
 from skylight.users.service import SignedIn
 
@@ -48,7 +49,8 @@ async def thread(db: Database, me: SignedIn, contact_id: int) -> Thread:
 
 async def mark_read(db: Database, me: SignedIn, contact_id: int) -> None:
     with contextlib.suppress(NotFound):  # no message yet (or no such contact): nothing to mark
-        await conversations.mark_read(db, me.caller, contact_id)
+        async with db.transaction() as session:
+            await mark_conversation_read(session, me.workspace_id, contact_id)
 
 
 async def send(
@@ -57,11 +59,12 @@ async def send(
     """Send as POST /messages/send does; None when sent, else why not (also stored on the
     message, which the thread shows with its error)."""
     body = parse(SendIn, {"contact_id": contact_id, "message": text})
-    status, payload = await messages.send(db, unipile, me.caller, body.contact_id, body.message)
-    if status == 201:
+    outcome = await messages.send(
+        db, me.workspace_id, body.contact_id, body.message, unipile=unipile
+    )
+    if isinstance(outcome, messages.Sent):
         return None
-    error = payload.get("data", {}).get("error")
-    return str(error or payload.get("message") or "The message could not be delivered.")
+    return outcome.message.error or "The message could not be delivered."
 
 
 async def find_or_create_contact(db: Database, me: SignedIn, data: ContactCreate) -> int:

@@ -8,15 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from skylight.events.models import Event
 
 NOTIFY_CHANNEL = "skylight_events"
-# Namespace of the per-workspace advisory locks that order event ids (see service.emit).
-_LOCK_NAMESPACE = 7_405_114
-
-
-async def lock_workspace_writes(session: AsyncSession, workspace_id: int) -> None:
-    """Take the workspace's write lock (PostgreSQL; SQLite serialises writers anyway) at the
-    START of a transaction that writes messages or may emit events. Taken first by everyone,
-    it is one lock order for all such transactions, so they can wait but never deadlock."""
-    await EventRepository(session, workspace_id).serialize_writers()
 
 
 class EventRepository:
@@ -27,16 +18,6 @@ class EventRepository:
     @property
     def _postgres(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"
-
-    async def serialize_writers(self) -> None:
-        """On PostgreSQL, hold a per-workspace lock until commit, so events of a workspace
-        commit in id order and a reader tailing by id never skips one. SQLite's write lock
-        already serialises every writer."""
-        if self._postgres:
-            await self.session.execute(
-                text("SELECT pg_advisory_xact_lock(:ns, :ws)"),
-                {"ns": _LOCK_NAMESPACE, "ws": self.workspace_id},
-            )
 
     async def add(self, event: Event) -> Event:
         self.session.add(event)

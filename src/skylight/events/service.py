@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -10,22 +11,43 @@ from skylight.events.models import Event
 from skylight.events.notifier import mark_pending
 from skylight.events.repository import EventRepository
 from skylight.kit.errors import Unprocessable, field_error
+from skylight.kit.locks import lock_workspace_writes
 from skylight.kit.time import utcnow
-from skylight.webhooks.outbox import schedule_deliveries
+
+# What acts on an event in the transaction that records it (webhooks schedule deliveries).
+Subscriber = Callable[[AsyncSession, Event], Awaitable[None]]
+_subscribers: list[Subscriber] = []
+
+
+def subscribe(subscriber: Subscriber) -> None:
+    """Called at start-up (skylight.wiring): the bus never imports the domains it serves."""
+    if subscriber not in _subscribers:
+        _subscribers.append(subscriber)
 
 
 async def emit(
-    session: AsyncSession, workspace_id: int, type: str, data: BaseModel | dict[str, Any]
+    session: AsyncSession,
+    workspace_id: int,
+    type: str,
+    data: BaseModel | dict[str, Any],
+    *,
+    publish: bool = True,
 ) -> Event:
-    """Record an event in the caller's transaction, with its webhook deliveries: they exist if
-    and only if the change they describe commits (an outbox)."""
+    """Record an event in the caller's transaction, and let subscribers act on it there (an
+    outbox: webhook deliveries exist if and only if the change they describe commits).
+    `publish=False` records it for the events API and the stream only."""
+    if publish and not _subscribers:
+        # Emitting before skylight.wiring.install() would silently lose webhook deliveries.
+        raise RuntimeError("No event subscribers: call skylight.wiring.install() at start-up.")
     payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
+    await lock_workspace_writes(session, workspace_id)
     repo = EventRepository(session, workspace_id)
-    await repo.serialize_writers()
     event = await repo.add(
         Event(workspace_id=workspace_id, type=type, data=json.dumps(payload), created_at=utcnow())
     )
-    await schedule_deliveries(session, event)
+    if publish:
+        for subscriber in _subscribers:
+            await subscriber(session, event)
     await repo.notify()
     mark_pending(session.info, workspace_id)
     return event

@@ -20,7 +20,8 @@ from skylight.kit.time import utcnow
 
 TTL = timedelta(hours=24)
 HEADER = "Idempotency-Key"
-Outcome = tuple[int, dict[str, Any]]
+# The response as sent (status, JSON body): what a replay answers, byte for byte the same.
+Rendered = tuple[int, dict[str, Any]]
 
 
 def fingerprint(method: str, path: str, body: Any) -> str:
@@ -33,8 +34,8 @@ async def run(
     workspace_id: int,
     key: str | None,
     request_fingerprint: str,
-    operation: Callable[[], Awaitable[Outcome]],
-) -> tuple[Outcome, bool]:
+    operation: Callable[[], Awaitable[Rendered]],
+) -> tuple[Rendered, bool]:
     """The outcome, and whether it was replayed from the first request."""
     if key is None:
         return await operation(), False

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Header, Request
 
 from skylight.inbound import service
 from skylight.inbound.secret import HEADER, matches, webhook_secret
-from skylight.kit.dependencies import AppSettings, Db, UnipileDep
+from skylight.integrations.unipile.dependencies import UnipileDep
+from skylight.kit.dependencies import AppSettings, Db
 from skylight.kit.envelope import MessageResponse
 from skylight.kit.errors import BadRequest, Unauthorized
 from skylight.kit.openapi import error

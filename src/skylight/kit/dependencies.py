@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from skylight.integrations.unipile.client import UnipileClient
 from skylight.kit.db import Database, transaction
 from skylight.kit.settings import Settings
 
@@ -23,11 +22,6 @@ def _database(request: Request) -> Database:
     return database
 
 
-def _unipile(request: Request) -> UnipileClient:
-    client: UnipileClient = request.app.state.unipile
-    return client
-
-
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -39,4 +33,3 @@ DbSession = Annotated[AsyncSession, Depends(_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(_settings)]
 # For flows with upstream calls: they open their own short transactions (see kit.db.Database).
 Db = Annotated[Database, Depends(_database)]
-UnipileDep = Annotated[UnipileClient, Depends(_unipile)]

@@ -10,12 +10,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from skylight.integrations.unipile.errors import (
-    UnipileError,
-    UnipileRateLimited,
-    UnipileTimeout,
-    UnipileUnreachable,
-)
 from skylight.kit.envelope import ErrorResponse
 from skylight.kit.errors import SkylightError
 from skylight.kit.request_id import HEADER as REQUEST_ID_HEADER
@@ -84,26 +78,6 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, message, headers=dict(exc.headers or {}))
 
 
-async def _upstream_error(_request: Request, exc: Exception) -> JSONResponse:
-    """Unipile failures no service turned into something more specific."""
-    assert isinstance(exc, UnipileError)
-    reason = exc.detail or exc.title or exc.type or "no details"
-    if isinstance(exc, UnipileTimeout | UnipileUnreachable):
-        return error_response(503, "Unipile could not be reached in time. Try again shortly.")
-    if isinstance(exc, UnipileRateLimited):
-        retry = str(int(exc.retry_after)) if exc.retry_after else "30"
-        return error_response(
-            503,
-            "Unipile is rate limiting this account. Try again later.",
-            headers={"Retry-After": retry},
-        )
-    return error_response(
-        502,
-        f"Unipile failed: {reason}",
-        data={"upstream_status": exc.status, "upstream_type": exc.type},
-    )
-
-
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # Runs outside the request-id middleware, so the header is set here.
     request_id = getattr(request.state, "request_id", "")
@@ -119,5 +93,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SkylightError, _skylight_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(UnipileError, _upstream_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -6,8 +6,10 @@ from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import JSONResponse
 
 from skylight.apikeys.dependencies import CurrentCaller
+from skylight.conversations.schemas import ConversationOut
 from skylight.idempotency import service as idempotency
-from skylight.kit.dependencies import Db, UnipileDep
+from skylight.integrations.unipile.dependencies import UnipileDep
+from skylight.kit.dependencies import Db, DbSession
 from skylight.kit.envelope import (
     DataMessageResponse,
     DataResponse,
@@ -17,11 +19,12 @@ from skylight.kit.envelope import (
 )
 from skylight.kit.pagination import Pagination
 from skylight.kit.params import IdPath
-from skylight.messages import history, service
-from skylight.messages.schemas import MessageOut, SendFailure, SendIn
-from skylight.messages.types import Direction
+from skylight.messages import history, reading, service
+from skylight.messages.schemas import MessageOut, SendFailure, SendFailureData, SendIn
+from skylight.messages.types import Direction, MessageStatus
 
 router = APIRouter(tags=["messages"])
+SENT = "Message sent successfully."
 
 IdempotencyKeyHeader = Annotated[
     str | None,
@@ -52,15 +55,38 @@ async def send_message(
     body: SendIn,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
+    async def send() -> idempotency.Rendered:
+        outcome = await service.send(
+            db, caller.workspace_id, body.contact_id, body.message, unipile=unipile
+        )
+        return render_send(outcome)
+
     (code, payload), replayed = await idempotency.run(
         db,
         caller.workspace_id,
         idempotency_key,
         idempotency.fingerprint("POST", "/api/v1/messages/send", body.model_dump()),
-        lambda: service.send(db, unipile, caller, body.contact_id, body.message),
+        send,
     )
     headers = {"Idempotent-Replayed": "true"} if replayed else None
     return JSONResponse(payload, status_code=code, headers=headers)
+
+
+def render_send(outcome: service.SendOutcome) -> idempotency.Rendered:
+    """The seed's answers: 201 with the message; 422 (our side) or 502 (Unipile) with the
+    saved message's id, status and reason."""
+    message = outcome.message
+    if isinstance(outcome, service.Sent):
+        data = MessageOut.model_validate(message).model_dump(mode="json")
+        return 201, {"success": True, "data": data, "message": SENT}
+    failure = SendFailure(
+        data=SendFailureData(
+            id=message.id,
+            status="pending" if message.status == MessageStatus.PENDING else "failed",
+            error=message.error or "Unknown error.",
+        )
+    )
+    return (422 if isinstance(outcome, service.Refused) else 502), failure.model_dump(mode="json")
 
 
 # :int, so GET /messages/send is a 405 (POST only) rather than a 422 about the id.
@@ -68,7 +94,7 @@ async def send_message(
 async def get_message(
     caller: CurrentCaller, db: Db, message_id: IdPath
 ) -> DataResponse[MessageOut]:
-    return DataResponse(data=await service.get_message(db, caller, message_id))
+    return DataResponse(data=await service.get_message(db, caller.workspace_id, message_id))
 
 
 @router.get("/contacts/{contact_id}/messages", response_model=PageResponse[MessageOut])
@@ -83,3 +109,14 @@ async def contact_messages(
     return PageResponse(
         data=rows, meta=PageMeta.build(page=page.page, per_page=page.per_page, total=total)
     )
+
+
+# Under /conversations, where clients look for it; here because it moves message statuses.
+@router.post(
+    "/conversations/{contact_id}/read", response_model=DataMessageResponse[ConversationOut]
+)
+async def mark_read(
+    caller: CurrentCaller, session: DbSession, contact_id: IdPath
+) -> DataMessageResponse[ConversationOut]:
+    conversation = await reading.mark_conversation_read(session, caller.workspace_id, contact_id)
+    return DataMessageResponse(data=conversation, message="Conversation marked as read.")

@@ -18,8 +18,8 @@ from skylight.contacts.lookup import find_or_create
 from skylight.contacts.repository import ContactRepository
 from skylight.contacts.schemas import ContactOut
 from skylight.conversations.repository import ConversationRepository
-from skylight.events.repository import lock_workspace_writes
 from skylight.events.service import emit
+from skylight.kit.locks import lock_workspace_writes
 from skylight.kit.time import utcnow
 from skylight.messages.events import message_event, message_event_by_id
 from skylight.messages.models import Message

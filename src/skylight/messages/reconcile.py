@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from skylight.channels.repository import AccountLookup
-from skylight.events.repository import lock_workspace_writes
 from skylight.integrations.unipile.client import UnipileClient
 from skylight.integrations.unipile.errors import UnipileError
 from skylight.integrations.unipile.schemas import Chat
 from skylight.integrations.unipile.schemas import Message as UnipileMessage
 from skylight.kit.db import Database
+from skylight.kit.locks import lock_workspace_writes
 from skylight.kit.time import utcnow
 from skylight.messages.events import message_event
 from skylight.messages.ingest import Incoming, advance, ingest

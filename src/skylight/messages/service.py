@@ -5,17 +5,14 @@ send stays pending until reconciliation settles it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from skylight.apikeys.service import Caller
 from skylight.channels.repository import ChannelRepository
 from skylight.channels.types import HEALTHY, ChannelType
 from skylight.contacts.models import Contact
 from skylight.contacts.service import get_contact
 from skylight.conversations.repository import ConversationRepository
-from skylight.events.repository import lock_workspace_writes
 from skylight.integrations.unipile.client import UnipileClient
 from skylight.integrations.unipile.errors import (
     UnipileError,
@@ -25,14 +22,14 @@ from skylight.integrations.unipile.errors import (
 from skylight.integrations.unipile.providers import whatsapp_provider_id
 from skylight.kit.db import Database
 from skylight.kit.errors import NotFound
+from skylight.kit.locks import lock_workspace_writes
 from skylight.kit.time import utcnow
 from skylight.messages.events import message_event
 from skylight.messages.models import Message
 from skylight.messages.repository import ChatRepository, MessageRepository
-from skylight.messages.schemas import MessageOut, SendFailure, SendFailureData
+from skylight.messages.schemas import MessageOut
 from skylight.messages.types import Direction, MessageStatus
 
-SENT = "Message sent successfully."
 UNCONFIRMED = "Unipile did not confirm the message in time; it will be reconciled."
 
 
@@ -164,16 +161,6 @@ async def _reload(repo: MessageRepository, message_id: int) -> Message:
     return message
 
 
-def _failure(message: Message) -> SendFailure:
-    return SendFailure(
-        data=SendFailureData(
-            id=message.id,
-            status="pending" if message.status == MessageStatus.PENDING else "failed",
-            error=message.error or "Unknown error.",
-        )
-    )
-
-
 async def complete(db: Database, unipile: UnipileClient, route: Route, text: str) -> Message:
     """Call Unipile for a prepared message (no transaction open meanwhile) and record the
     outcome: sent, failed with the reason, or still pending when Unipile did not confirm."""
@@ -193,28 +180,47 @@ async def complete(db: Database, unipile: UnipileClient, route: Route, text: str
     return await _record_sent(db, route, unipile_id, chat_id)
 
 
+@dataclass(frozen=True)
+class Sent:
+    """Unipile accepted the message."""
+
+    message: Message
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Not sent because of our side (no channel, channel not ready); saved as failed."""
+
+    message: Message
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    """Unipile failed, or did not confirm in time (then it stays pending and is reconciled)."""
+
+    message: Message
+
+
+SendOutcome = Sent | Refused | Undelivered
+
+
 async def send(
-    db: Database, unipile: UnipileClient, caller: Caller, contact_id: int, text: str
-) -> tuple[int, dict[str, Any]]:
-    """Returns the HTTP status and body, so an idempotent retry can replay them exactly."""
+    db: Database, workspace_id: int, contact_id: int, text: str, *, unipile: UnipileClient
+) -> SendOutcome:
+    """Store the message, call Unipile with no transaction open, record the outcome."""
     async with db.transaction() as session:
-        prepared = await prepare(session, caller.workspace_id, contact_id, text)
+        prepared = await prepare(session, workspace_id, contact_id, text)
     if isinstance(prepared, Message):
-        return 422, _failure(prepared).model_dump(mode="json")
+        return Refused(prepared)
     message = await complete(db, unipile, prepared, text)
     if message.status != MessageStatus.SENT:
-        return 502, _failure(message).model_dump(mode="json")
-    body = {
-        "success": True,
-        "data": MessageOut.model_validate(message).model_dump(mode="json"),
-        "message": SENT,
-    }
-    return 201, body
+        return Undelivered(message)
+    return Sent(message)
 
 
-async def get_message(db: Database, caller: Caller, message_id: int) -> MessageOut:
+async def get_message(db: Database, workspace_id: int, message_id: int) -> MessageOut:
     async with db.transaction() as session:
-        message = await MessageRepository(session, caller.workspace_id).get(message_id)
+        message = await MessageRepository(session, workspace_id).get(message_id)
         if message is None:
             raise NotFound(f"Message {message_id} not found.")
         return MessageOut.model_validate(message)

@@ -11,7 +11,6 @@ from skylight.integrations.unipile.client import UnipileClient
 from skylight.kit.db import Database
 from skylight.kit.logging import AccessLogMiddleware
 from skylight.kit.settings import Settings
-from skylight.ops.endpoints import router
 from skylight.ops.health import ReadinessProbe
 from skylight.ops.metrics import MetricsMiddleware, install_unipile_observer
 from skylight.ratelimit.limiter import open_rate_limiter
@@ -23,7 +22,6 @@ def install_ops(app: FastAPI) -> None:
     app.add_middleware(MetricsMiddleware)
     # Outermost, so its line covers everything, errors included.
     app.add_middleware(AccessLogMiddleware)
-    app.include_router(router)
 
 
 @asynccontextmanager

@@ -6,8 +6,6 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from skylight.events.models import Event
-from skylight.events.repository import EventRepository
 from skylight.events.service import emit
 from skylight.kit.errors import NotFound
 from skylight.kit.pagination import PageParams
@@ -106,16 +104,8 @@ async def rotate(
 
 async def send_test(session: AsyncSession, workspace_id: int, endpoint_id: int) -> str:
     endpoint = await _get(session, workspace_id, endpoint_id)
-    repo = EventRepository(session, workspace_id)
-    await repo.serialize_writers()
-    event = await repo.add(
-        Event(
-            workspace_id=workspace_id,
-            type="webhook_endpoint.test",
-            data=json.dumps({"endpoint_id": endpoint.id, "message": "This is a test event."}),
-            created_at=utcnow(),
-        )
-    )
+    data = {"endpoint_id": endpoint.id, "message": "This is a test event."}
+    event = await emit(session, workspace_id, "webhook_endpoint.test", data, publish=False)
     # Only to this endpoint, whatever it subscribes to.
     await schedule(session, endpoint.id, event.id)
     return event.public_id

@@ -16,8 +16,9 @@ from skylight.dashboard import service
 from skylight.dashboard.forms import PageNotFound, parse, problem
 from skylight.dashboard.security import PREFIX, Me, MeChecked
 from skylight.dashboard.templating import page, render
+from skylight.integrations.unipile.dependencies import UnipileDep
 from skylight.integrations.unipile.errors import UnipileError
-from skylight.kit.dependencies import Db, UnipileDep
+from skylight.kit.dependencies import Db
 from skylight.kit.errors import SkylightError
 from skylight.sandbox import service as sandbox
 from skylight.sandbox.service import SandboxContext

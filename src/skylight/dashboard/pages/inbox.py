@@ -14,8 +14,9 @@ from skylight.dashboard import conversations
 from skylight.dashboard.forms import PageNotFound, parse, problem
 from skylight.dashboard.security import PREFIX, Me, MeChecked
 from skylight.dashboard.templating import page, render
+from skylight.integrations.unipile.dependencies import UnipileDep
 from skylight.integrations.unipile.errors import UnipileError
-from skylight.kit.dependencies import Db, UnipileDep
+from skylight.kit.dependencies import Db
 from skylight.kit.errors import NotFound, SkylightError
 from skylight.kit.params import MAX_ID
 from skylight.sandbox import service as sandbox
