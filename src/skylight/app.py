@@ -24,6 +24,7 @@ from skylight.messages.reconciler import Reconciler
 from skylight.ops.endpoints import router as ops_router
 from skylight.ops.wiring import install_ops, ops_running
 from skylight.upstream import connect_upstream
+from skylight.webhooks.sender import webhook_sender
 
 DESCRIPTION = """One REST API for WhatsApp, Telegram and Instagram.
 
@@ -48,12 +49,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async with (
                 connect_upstream(settings) as upstream,
                 ops_running(app, settings, db, upstream.unipile),
+                webhook_sender(settings) as webhooks,
             ):
                 app.state.unipile = upstream.unipile
                 app.state.simulator = upstream.control
+                app.state.webhooks = webhooks
                 reconciler = Reconciler(db, upstream.unipile, settings.reconcile_interval_seconds)
                 app.state.reconciler = reconciler
-                worker = make_worker(Services(db, upstream.unipile, settings))
+                worker = make_worker(Services(db, upstream.unipile, settings, webhooks))
                 app.state.worker = worker
                 async with contextlib.AsyncExitStack() as stack:
                     await stack.enter_async_context(inbound_webhooks(settings, upstream.unipile))

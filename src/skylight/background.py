@@ -15,6 +15,7 @@ from skylight.kit.db import Database
 from skylight.kit.settings import Settings
 from skylight.webhooks.delivery import deliver
 from skylight.webhooks.outbox import JOB_KIND as WEBHOOK_JOB
+from skylight.webhooks.sender import WebhookSender
 
 
 @dataclass(frozen=True)
@@ -24,11 +25,13 @@ class Services:
     db: Database
     unipile: UnipileClient
     settings: Settings
+    # The one HTTP client of webhook deliveries (skylight.webhooks.sender.webhook_sender).
+    webhooks: WebhookSender
 
 
 def handlers(services: Services) -> Mapping[str, Handler]:
     async def deliver_webhook(payload: dict[str, Any]) -> None:
-        await deliver(services.db, services.settings, payload)
+        await deliver(services.db, services.settings, services.webhooks, payload)
 
     async def campaign_step(payload: dict[str, Any]) -> None:
         await run_campaign(services.db, services.unipile, services.settings, payload)

@@ -59,7 +59,7 @@ async def test_two_workers_on_postgresql_never_send_to_a_recipient_twice(tmp_pat
                 made = await create(client, owner, filter={}, message="Bye {{name}}")
                 campaigns.append((owner, made["id"]))
 
-                services = Services(app.state.db, app.state.unipile, settings)
+                services = Services(app.state.db, app.state.unipile, settings, app.state.webhooks)
                 runs: Counter[str] = Counter()
                 workers = [
                     Worker(

@@ -10,6 +10,7 @@ from skylight.kit.db import Database, create_engine
 from skylight.kit.logging import configure_logging
 from skylight.kit.settings import get_settings
 from skylight.upstream import connect_upstream
+from skylight.webhooks.sender import webhook_sender
 
 
 def worker() -> None:
@@ -33,8 +34,8 @@ def worker() -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         try:
-            async with connect_upstream(settings) as upstream:
-                jobs = make_worker(Services(db, upstream.unipile, settings))
+            async with connect_upstream(settings) as upstream, webhook_sender(settings) as hooks:
+                jobs = make_worker(Services(db, upstream.unipile, settings, hooks))
                 async with jobs.running():
                     console.print(f"[green]Worker {jobs.name} running.[/green] Ctrl+C to stop.")
                     await stop.wait()

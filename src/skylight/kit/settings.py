@@ -62,8 +62,9 @@ class Settings(BaseSettings):
     campaign_recheck_seconds: float = Field(default=60.0, gt=0)
 
     # Outbound webhooks to our users: the delay before each retry (about 3 days in all),
-    # whether URLs may point at private/loopback addresses, the request timeout, and how long
-    # the previous secret still signs after a rotation.
+    # whether URLs may point at private/loopback addresses (only for development: it turns off
+    # the SSRF guard), the deadline of one whole attempt (lookup, connect, send and answer),
+    # and how long the previous secret still signs after a rotation.
     webhook_retry_schedule_seconds: list[float] = Field(
         default=[60, 300, 900, 3600, 10800, 21600, 43200, 86400, 86400]
     )

@@ -3,12 +3,9 @@ schedule of about three days; a delivery that exhausts it disables its endpoint.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-
-import httpx
 
 from skylight.events.schemas import EventOut
 from skylight.jobs.worker import RetryLater
@@ -17,12 +14,11 @@ from skylight.kit.settings import Settings
 from skylight.kit.time import utcnow
 from skylight.webhooks.models import DeliveryState, WebhookAttempt
 from skylight.webhooks.repository import DeliveryRepository
+from skylight.webhooks.sender import WebhookSender
 from skylight.webhooks.service import disable_failing
-from skylight.webhooks.signing import HEADER, signature_header
-from skylight.webhooks.urls import resolves_to_private
+from skylight.webhooks.signing import signature_headers
 
 USER_AGENT = "SkyLightChat-Webhooks/1.0"
-_RESPONSE_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -31,18 +27,6 @@ class _Request:
     body: bytes
     headers: dict[str, str]
     attempt: int
-
-
-@dataclass(frozen=True)
-class _Result:
-    status_code: int | None
-    response_body: str | None
-    error: str | None
-    duration_ms: int
-
-    @property
-    def ok(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
 
 
 async def _prepare(db: Database, delivery_id: int) -> _Request | None:
@@ -64,7 +48,7 @@ async def _prepare(db: Database, delivery_id: int) -> _Request | None:
         headers = {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
-            HEADER: signature_header(secrets, body),
+            **signature_headers(secrets, event.public_id, body),
             "SkyLight-Event-Id": event.public_id,
             "SkyLight-Event-Type": event.type,
             "SkyLight-Delivery-Id": str(delivery.id),
@@ -72,29 +56,15 @@ async def _prepare(db: Database, delivery_id: int) -> _Request | None:
         return _Request(endpoint.url, body, headers, delivery.attempts + 1)
 
 
-async def _post(request: _Request, settings: Settings) -> _Result:
-    started = time.monotonic()
-    if not settings.webhook_allow_private_urls and await resolves_to_private(request.url):
-        return _Result(None, None, "Refused: the URL resolves to a private address.", 0)
-    try:
-        async with httpx.AsyncClient(
-            timeout=settings.webhook_timeout_seconds, follow_redirects=False
-        ) as http:
-            response = await http.post(request.url, content=request.body, headers=request.headers)
-    except httpx.HTTPError as exc:
-        elapsed = int((time.monotonic() - started) * 1000)
-        return _Result(None, None, f"{type(exc).__name__}: {exc}"[:500], elapsed)
-    elapsed = int((time.monotonic() - started) * 1000)
-    error = "Redirects are not followed." if response.is_redirect else None
-    return _Result(response.status_code, response.text[:_RESPONSE_LIMIT], error, elapsed)
-
-
-async def deliver(db: Database, settings: Settings, payload: dict[str, Any]) -> None:
+async def deliver(
+    db: Database, settings: Settings, sender: WebhookSender, payload: dict[str, Any]
+) -> None:
     delivery_id = int(payload["delivery_id"])
     request = await _prepare(db, delivery_id)
     if request is None:
         return
-    result = await _post(request, settings)
+    # No transaction is open during the call; the sender bounds how long it can take.
+    result = await sender.post(request.url, request.body, request.headers)
     schedule = settings.webhook_retry_schedule_seconds
     retry_in: float | None = None
     async with db.transaction() as session:

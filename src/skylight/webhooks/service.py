@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,11 +20,8 @@ from skylight.webhooks.schemas import (
     EndpointUpdate,
     EndpointWithSecret,
 )
+from skylight.webhooks.signing import new_secret
 from skylight.webhooks.urls import check_url
-
-
-def _new_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
 
 
 async def _get(session: AsyncSession, workspace_id: int, endpoint_id: int) -> WebhookEndpoint:
@@ -43,7 +39,7 @@ async def create(
         url=check_url(body.url, allow_private=settings.webhook_allow_private_urls),
         description=body.description,
         event_types=json.dumps(body.event_types),
-        secret=_new_secret(),
+        secret=new_secret(),
     )
     await EndpointRepository(session, workspace_id).add(endpoint)
     return EndpointWithSecret(**EndpointOut.build(endpoint).model_dump(), secret=endpoint.secret)
@@ -96,7 +92,7 @@ async def rotate(
     grace = settings.webhook_secret_grace_hours if grace_hours is None else grace_hours
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_secret_expires_at = utcnow() + timedelta(hours=grace)
-    endpoint.secret = _new_secret()
+    endpoint.secret = new_secret()
     endpoint.updated_at = utcnow()
     await session.flush()
     return EndpointWithSecret(**EndpointOut.build(endpoint).model_dump(), secret=endpoint.secret)

@@ -1,36 +1,54 @@
-"""Signatures: `SkyLight-Signature: t=<unix seconds>,v1=<hex hmac-sha256 of "t.body">`.
+"""Signatures per the Standard Webhooks specification (standardwebhooks.com), so receivers can
+verify with the official libraries in any language:
 
-During a secret rotation's grace period there are two v1 values, one per secret; a receiver
-accepts the request if any of them matches its secret."""
+    webhook-id: evt_123              (the event's id: the same on every retry)
+    webhook-timestamp: 1767225600    (unix seconds of this attempt)
+    webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">
+
+Secrets are `whsec_` + base64 of 24 random bytes; the HMAC key is the decoded bytes. During a
+rotation's grace period the header holds two signatures, space-separated, one per secret."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
+import secrets
 import time
 
-HEADER = "SkyLight-Signature"
-TOLERANCE_SECONDS = 300
+PREFIX = "whsec_"
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return mac.hexdigest()
+def new_secret() -> str:
+    return PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
-def signature_header(secrets: list[str], body: bytes, timestamp: int | None = None) -> str:
+def _key(secret: str) -> bytes:
+    raw = secret.removeprefix(PREFIX)
+    try:
+        return base64.b64decode(raw, validate=True)
+    except binascii.Error:
+        # A secret from before Standard Webhooks (url-safe text): signed with its bytes, so
+        # deliveries go on; rotating it gives one the official libraries accept.
+        return raw.encode()
+
+
+def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    digest = hmac.new(_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def signature_headers(
+    secrets: list[str], msg_id: str, body: bytes, timestamp: int | None = None
+) -> dict[str, str]:
     t = int(time.time()) if timestamp is None else timestamp
-    return ",".join([f"t={t}", *(f"v1={sign(s, t, body)}" for s in secrets)])
-
-
-def verify(secret: str, header: str, body: bytes, now: float | None = None) -> bool:
-    """The receiver's side, as the README shows it."""
-    parts = [p.split("=", 1) for p in header.split(",") if "=" in p]
-    timestamps = [v for k, v in parts if k == "t"]
-    if not timestamps or not timestamps[0].isdigit():
-        return False
-    t = int(timestamps[0])
-    if abs((time.time() if now is None else now) - t) > TOLERANCE_SECONDS:
-        return False
-    expected = sign(secret, t, body)
-    return any(k == "v1" and hmac.compare_digest(v, expected) for k, v in parts)
+    return {
+        ID_HEADER: msg_id,
+        TIMESTAMP_HEADER: str(t),
+        SIGNATURE_HEADER: " ".join(sign(s, msg_id, t, body) for s in secrets),
+    }
