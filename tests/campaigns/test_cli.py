@@ -1,17 +1,15 @@
-"""`skylight campaigns list` and `skylight campaigns watch ID`, run as real processes against
-the test database (in a thread: the app's loop keeps serving meanwhile)."""
+"""`skylight campaigns list` and `skylight campaigns watch ID` against the test database."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import httpx
 
 from skylight.kit.settings import Settings
 from tests.campaigns.flows import act, connect_whatsapp, create, until_state, whatsapp_contacts
+from tests.cli_runner import skylight
 from tests.factories import TenantFixture
-from tests.processes import run_cli, skylight_env
 
 
 async def test_list_and_watch(
@@ -30,9 +28,8 @@ async def test_list_and_watch(
     await whatsapp_contacts(client, other_tenant, 1)
     await create(client, other_tenant, name="Someone else's", filter={})
 
-    env = skylight_env(tmp_path, campaign_settings.resolved_database_url)
-    listed = await asyncio.to_thread(run_cli, env, "campaigns", "list", "--workspace", tenant.slug)
-    assert listed.returncode == 0, listed.stderr
+    listed = await skylight(campaign_settings, "campaigns", "list", "--workspace", tenant.slug)
+    assert listed.exit_code == 0, listed.stderr
     rows = {line.split("│")[2].strip(): line for line in listed.stdout.splitlines() if "│" in line}
     assert set(rows) == {"Clinic reminders", "Next week"}
     assert "completed" in rows["Clinic reminders"]
@@ -45,13 +42,13 @@ async def test_list_and_watch(
         "2",
     ]
 
-    watched = await asyncio.to_thread(run_cli, env, "campaigns", "watch", str(done["id"]))
-    assert watched.returncode == 0, watched.stderr
+    watched = await skylight(campaign_settings, "campaigns", "watch", str(done["id"]))
+    assert watched.exit_code == 0, watched.stderr
     assert "Clinic reminders" in watched.stdout
     assert "2/2" in watched.stdout
     assert f"Campaign {done['id']} completed: 2 sent, 0 failed." in watched.stdout
 
-    missing = await asyncio.to_thread(run_cli, env, "campaigns", "watch", "999999999")
-    assert missing.returncode == 1
+    missing = await skylight(campaign_settings, "campaigns", "watch", "999999999")
+    assert missing.exit_code == 1
     assert "Campaign 999999999 not found." in missing.stderr
     assert draft["state"] == "draft"

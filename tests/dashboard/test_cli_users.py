@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import subprocess
 import sys
@@ -13,47 +12,46 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from skylight.kit.settings import Settings
+from tests.cli_runner import skylight
 from tests.dashboard.helpers import browserless, csrf_token, post_sign_in
-from tests.processes import free_port, run_cli, skylight_env
+from tests.processes import free_port, skylight_env
 
 
-async def test_users_create_list_and_set_password(
-    database_url: str, tmp_path: Path, app: FastAPI
-) -> None:
-    env = skylight_env(tmp_path, database_url)
-    created = await asyncio.to_thread(run_cli, env, "workspaces", "create", "Clinic")
-    assert created.returncode == 0, created.stderr
+async def test_users_create_list_and_set_password(settings: Settings, app: FastAPI) -> None:
+    created = await skylight(settings, "workspaces", "create", "Clinic")
+    assert created.exit_code == 0, created.stderr
     slug = created.stdout.strip().splitlines()[-1]
     email = f"Owner-{slug}@Example.com"  # stored lower-cased
 
-    made = await asyncio.to_thread(
-        run_cli, env, "users", "create", "--workspace", slug, "--email", email,
+    made = await skylight(
+        settings, "users", "create", "--workspace", slug, "--email", email,
         "--password", "first-password",
     )  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    again = await asyncio.to_thread(
-        run_cli, env, "users", "create", "--workspace", slug, "--email", email.lower(),
+    assert made.exit_code == 0, made.stderr
+    again = await skylight(
+        settings, "users", "create", "--workspace", slug, "--email", email.lower(),
         "--password", "other-password",
     )  # fmt: skip
-    assert again.returncode == 1
+    assert again.exit_code == 1
     assert "exists already" in again.stderr
-    short = await asyncio.to_thread(
-        run_cli, env, "users", "create", "--workspace", slug, "--email", "x@example.com",
+    short = await skylight(
+        settings, "users", "create", "--workspace", slug, "--email", "x@example.com",
         "--password", "short",
     )  # fmt: skip
-    assert short.returncode == 1
+    assert short.exit_code == 1
     assert "too short" in short.stderr
 
-    listed = await asyncio.to_thread(run_cli, env, "users", "list", "--workspace", slug)
+    listed = await skylight(settings, "users", "list", "--workspace", slug)
     assert email.lower() in listed.stdout
     assert "first-password" not in listed.stdout
 
     async with browserless(app) as http:
         assert (await post_sign_in(http, email, "first-password")).status_code == 303
-    reset = await asyncio.to_thread(
-        run_cli, env, "users", "set-password", "--email", email, "--password", "second-password"
+    reset = await skylight(
+        settings, "users", "set-password", "--email", email, "--password", "second-password"
     )
-    assert reset.returncode == 0, reset.stderr
+    assert reset.exit_code == 0, reset.stderr
     async with browserless(app) as http:
         assert (await post_sign_in(http, email, "first-password")).status_code == 401
         assert (await post_sign_in(http, email, "second-password")).status_code == 303

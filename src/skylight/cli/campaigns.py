@@ -2,19 +2,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from skylight.campaigns import service
-from skylight.campaigns.schemas import CampaignOut
 from skylight.campaigns.types import FINISHED
-from skylight.cli.common import console, unit_of_work
+from skylight.cli.common import cli_settings, console, unit_of_work
 from skylight.kit.db import Database, create_engine
-from skylight.kit.settings import get_settings
 from skylight.workspaces.service import get_by_slug
+
+if TYPE_CHECKING:
+    from skylight.campaigns.schemas import CampaignOut
 
 app = typer.Typer(help="Outreach campaigns.", no_args_is_help=True)
 
@@ -33,6 +33,8 @@ def list_(
     workspace: Annotated[str | None, typer.Option(help="Only this workspace's campaigns.")] = None,
 ) -> None:
     """List campaigns with their progress."""
+
+    from skylight.campaigns import service
 
     async def run() -> list[CampaignOut]:
         async with unit_of_work() as session:
@@ -63,9 +65,10 @@ def watch(
     interval: Annotated[float, typer.Option(min=0.1, help="Seconds between refreshes.")] = 1.0,
 ) -> None:
     """Follow a campaign with a live progress bar until it completes or is cancelled."""
+    from skylight.campaigns import service
 
     async def run() -> CampaignOut:
-        db = Database(create_engine(get_settings().resolved_database_url))
+        db = Database(create_engine(cli_settings().resolved_database_url))
         try:
             with Progress(
                 TextColumn("{task.description}"),

@@ -7,8 +7,7 @@ import typer
 from rich.table import Table
 
 from skylight.apikeys import service
-from skylight.cli.common import console, unit_of_work
-from skylight.kit.settings import get_settings
+from skylight.cli.common import cli_settings, console, unit_of_work
 from skylight.workspaces.service import get_by_slug
 
 app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
@@ -24,7 +23,7 @@ def create(
     async def run() -> str:
         async with unit_of_work() as session:
             ws = await get_by_slug(session, workspace)
-            created = await service.create_key(session, ws, name, get_settings().key_mode)
+            created = await service.create_key(session, ws, name, cli_settings().key_mode)
             return created.secret
 
     secret = asyncio.run(run())

@@ -9,15 +9,13 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
-import uvicorn
 
 from skylight.apikeys.service import create_key
-from skylight.app import create_app
-from skylight.cli.common import console, err_console, unit_of_work
+from skylight.cli.common import cli_settings, console, err_console, unit_of_work
 from skylight.kit.db import create_engine
 from skylight.kit.logging import logging_config
 from skylight.kit.migrations import upgrade
-from skylight.kit.settings import Settings, get_settings
+from skylight.kit.settings import Settings
 from skylight.users.service import first_login
 from skylight.workspaces.service import create_workspace, get_by_slug, list_workspaces
 
@@ -103,7 +101,7 @@ def serve(
     ] = 1,
 ) -> None:
     """Run the API server."""
-    settings = get_settings()
+    settings = cli_settings()
     host = host or settings.host
     port = port or settings.port
     # Unipile's webhooks go to the public URL, which defaults to host:port: the bound ones.
@@ -130,6 +128,10 @@ def serve(
         # SIGTERM: stop accepting, let in-flight requests finish, then run the lifespan's exit.
         "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
     }
+    import uvicorn
+
+    from skylight.app import create_app
+
     if workers == 1:
         uvicorn.run(create_app(settings), **options)
         return
@@ -157,5 +159,5 @@ def _shared_metrics_dir(settings: Settings) -> Iterator[None]:
 
 def migrate() -> None:
     """Apply pending database migrations."""
-    asyncio.run(migrate_database(get_settings()))
+    asyncio.run(migrate_database(cli_settings()))
     console.print("[green]Database is at the latest migration.[/green]")

@@ -4,13 +4,7 @@ import asyncio
 import contextlib
 import signal
 
-from skylight.background import Services, make_worker
-from skylight.cli.common import console
-from skylight.kit.db import Database, create_engine
-from skylight.kit.logging import configure_logging
-from skylight.kit.settings import get_settings
-from skylight.upstream import connect_upstream
-from skylight.webhooks.sender import webhook_sender
+from skylight.cli.common import cli_settings, console
 
 
 def worker() -> None:
@@ -18,7 +12,15 @@ def worker() -> None:
 
     Any number of workers can share one PostgreSQL; on SQLite run one process in all (the
     server does it by default: set SKYLIGHT_RUN_JOBS_IN_PROCESS=false to leave it to workers)."""
-    settings = get_settings()
+    from skylight import wiring
+    from skylight.background import Services, make_worker
+    from skylight.kit.db import Database, create_engine
+    from skylight.kit.logging import configure_logging
+    from skylight.upstream import connect_upstream
+    from skylight.webhooks.sender import webhook_sender
+
+    wiring.install()
+    settings = cli_settings()
     configure_logging(settings)  # the server's format and secret scrubbing
     if settings.embedded_simulator:
         console.print(

@@ -29,7 +29,7 @@ class UserRepository:
         if workspace_id is not None:
             query = query.where(User.workspace_id == workspace_id)
         rows = await self.session.execute(query.order_by(User.id))
-        return [(user, workspace) for user, workspace in rows.tuples()]
+        return [(user, workspace) for user, workspace in rows]
 
     async def session_by_hash(
         self, token_hash: str, now: datetime
