@@ -16,6 +16,7 @@ from skylight.events.notifier import Notifier
 from skylight.inbound.endpoints import router as inbound_router
 from skylight.inbound.lifecycle import inbound_webhooks
 from skylight.integrations.unipile.handlers import install_unipile_error_handler
+from skylight.kit.body_limit import BodyLimitMiddleware
 from skylight.kit.db import Database, create_engine
 from skylight.kit.handlers import install_error_handlers
 from skylight.kit.request_id import RequestIdMiddleware
@@ -75,6 +76,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Inside the request id (its 413 carries one), before anything parses a body.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default=settings.max_request_body_bytes,
+        by_path=[("/webhooks/unipile", settings.max_unipile_webhook_body_bytes)],
+    )
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
     install_unipile_error_handler(app)

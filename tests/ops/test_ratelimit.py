@@ -66,22 +66,24 @@ async def test_wrong_keys_from_one_ip_are_refused_with_429_after_the_budget(
     wrong = {"Authorization": "Bearer sk_test_guessed-wrong"}
     async with in_process(limited_app, client_ip="192.0.2.10") as client:
         answers = [await client.get("/api/v1/contacts", headers=wrong) for _ in range(3)]
-        # A missing key is not a guess: it stays a plain 401.
+        # A request with no key at all spends the same budget (it is refused too).
         missing = await client.get("/api/v1/contacts")
         # A valid key is never refused because of its IP.
         valid = await client.get("/api/v1/contacts", headers=tenant.headers)
     async with in_process(limited_app, client_ip="192.0.2.11") as client:
         elsewhere = await client.get("/api/v1/contacts", headers=wrong)
+        keyless = await client.get("/api/v1/contacts")
 
     assert [a.status_code for a in answers] == [401, 401, 429]
     assert [a.headers["RateLimit-Remaining"] for a in answers] == ["1", "0", "0"]
     assert int(answers[-1].headers["Retry-After"]) > 0
     assert answers[-1].json()["success"] is False
-    assert missing.status_code == 401
-    assert "RateLimit-Limit" not in missing.headers
+    assert missing.status_code == 429
     assert valid.status_code == 200
     assert valid.headers["RateLimit-Limit"] == "3"
     assert elsewhere.status_code == 401
+    assert keyless.status_code == 401
+    assert keyless.headers["RateLimit-Remaining"] == "0"
 
 
 async def test_probes_carry_no_rate_limit_headers(limited_app: FastAPI) -> None:

@@ -31,8 +31,8 @@ async def _caller(
         async with db.transaction() as session:
             caller = await authenticate(session, secret)
     except Unauthorized:
-        if secret:  # a wrong key is a guess; a missing one is not
-            await spend_failed_auth_quota(request)
+        # Wrong and missing keys alike: every unauthenticated request spends the IP's budget.
+        await spend_failed_auth_quota(request)
         raise
     request.state.workspace_id = caller.workspace_id
     workspace_id_var.set(caller.workspace_id)

@@ -16,15 +16,15 @@ from skylight.kit.errors import BadRequest, Unauthorized
 from skylight.kit.openapi import error
 
 router = APIRouter(tags=["unipile webhooks"])
-_MAX_BODY = 1_000_000
 
 
 @router.post(
     "/webhooks/unipile",
     response_model=MessageResponse,
     responses={
-        400: error("Malformed JSON body, or too large"),
+        400: error("Malformed JSON body"),
         401: error("Missing or wrong Unipile-Auth header"),
+        413: error("Body larger than SKYLIGHT_MAX_UNIPILE_WEBHOOK_BODY_BYTES"),
         422: error("Not a Unipile webhook payload we understand"),
     },
 )
@@ -37,9 +37,7 @@ async def receive(
 ) -> MessageResponse:
     if not matches(webhook_secret(settings), secret):
         raise Unauthorized("Missing or wrong Unipile-Auth header.")
-    raw = await request.body()
-    if len(raw) > _MAX_BODY:
-        raise BadRequest("Webhook body too large.")
+    raw = await request.body()  # bounded by kit.body_limit
     try:
         data = json.loads(raw)
     except ValueError:

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_secret_grace_hours: float = Field(default=24.0, ge=0)
 
+    # The largest request body, in bytes, refused with 413 before anything reads it; Unipile's
+    # webhooks are small, so their endpoint takes less.
+    max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_unipile_webhook_body_bytes: int = Field(default=262_144, ge=1024)
+
     log_level: str = "INFO"
     # json or text; unset: json in production, text in development.
     log_format: Literal["json", "text"] | None = None
