@@ -19,6 +19,7 @@ from skylight.integrations.unipile.handlers import install_unipile_error_handler
 from skylight.kit.body_limit import BodyLimitMiddleware
 from skylight.kit.db import Database, create_engine
 from skylight.kit.handlers import install_error_handlers
+from skylight.kit.openapi import install_openapi, operation_id
 from skylight.kit.request_id import RequestIdMiddleware
 from skylight.kit.settings import Settings, get_settings
 from skylight.messages.reconciler import Reconciler
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     # Inside the request id (its 413 carries one), before anything parses a body.
@@ -89,5 +91,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(inbound_router)
     install_dashboard(app)
     install_ops(app)
+    install_openapi(app)
     app.include_router(ops_router)
     return app

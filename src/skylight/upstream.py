@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import logging
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +41,19 @@ class EmbeddedServer(uvicorn.Server):
         yield
 
 
+# Set in the embedded simulator's server task: uvicorn logs its start and stop lines to the same
+# logger for every server in the process, and the outer server's are the ones that matter.
+_inside_embedded = ContextVar("skylight_inside_embedded_server", default=False)
+
+
+class _QuietEmbeddedServer(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not _inside_embedded.get()
+
+
+_quiet = _QuietEmbeddedServer()
+
+
 @asynccontextmanager
 async def embedded_simulator(settings: Settings, api_key: str) -> AsyncIterator[str]:
     config = SimulatorConfig(
@@ -59,7 +75,10 @@ async def embedded_simulator(settings: Settings, api_key: str) -> AsyncIterator[
             lifespan="on",
         )
     )
-    task = asyncio.create_task(server.serve())
+    logging.getLogger("uvicorn.error").addFilter(_quiet)  # idempotent
+    context = contextvars.copy_context()
+    context.run(_inside_embedded.set, True)
+    task = asyncio.create_task(server.serve(), context=context)
     while not server.started:
         if task.done():
             task.result()  # re-raise why it could not start

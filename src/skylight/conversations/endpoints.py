@@ -13,7 +13,7 @@ from skylight.kit.envelope import PageMeta, PageResponse
 from skylight.kit.pagination import Pagination
 from skylight.kit.params import MAX_ID
 
-router = APIRouter(prefix="/conversations", tags=["messages"])
+router = APIRouter(prefix="/conversations", tags=["conversations"])
 
 
 @router.get("", response_model=PageResponse[ConversationOut])

@@ -37,7 +37,13 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", None, {"message": message}, status_code=404)
 
 
+async def _home() -> RedirectResponse:
+    """Whoever opens the server's address (as `make run` prints it) lands on the dashboard."""
+    return RedirectResponse(PREFIX, status_code=307)
+
+
 def install_dashboard(app: FastAPI) -> None:
+    app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
     app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC_DIR), name="dashboard-static")
     app.add_exception_handler(SignInRequired, _sign_in_required)

@@ -15,7 +15,7 @@ from skylight.kit.envelope import MessageResponse
 from skylight.kit.errors import BadRequest, Unauthorized
 from skylight.kit.openapi import error
 
-router = APIRouter(tags=["unipile webhooks"])
+router = APIRouter(tags=["unipile"])
 
 
 @router.post(

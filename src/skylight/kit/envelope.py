@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, Field
 
@@ -26,15 +26,33 @@ class PageMeta(BaseModel):
         )
 
 
+def _noun(param: Any) -> str:
+    """ContactOut -> Contact, list[ChannelOut] -> ChannelList, so the envelopes are named
+    ContactData (data), ContactResult (data and message) and ContactPage (data and meta) in the
+    OpenAPI document and generated clients, not DataResponse_list_ChannelOut__."""
+    if get_origin(param) is list:
+        return f"{_noun(get_args(param)[0])}List"
+    name = getattr(param, "__name__", str(param))
+    return name.removesuffix("Out")
+
+
 class DataResponse(BaseModel, Generic[T]):
     success: Literal[True] = True
     data: T
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        return f"{_noun(params[0])}Data"
 
 
 class DataMessageResponse(BaseModel, Generic[T]):
     success: Literal[True] = True
     data: T
     message: str
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        return f"{_noun(params[0])}Result"
 
 
 class MessageResponse(BaseModel):
@@ -46,6 +64,10 @@ class PageResponse(BaseModel, Generic[T]):
     success: Literal[True] = True
     data: list[T]
     meta: PageMeta
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        return f"{_noun(params[0])}Page"
 
 
 class ErrorResponse(BaseModel):

@@ -98,7 +98,7 @@ async def get_message(
 
 
 @router.get("/contacts/{contact_id}/messages", response_model=PageResponse[MessageOut])
-async def contact_messages(
+async def list_contact_history(
     caller: CurrentCaller,
     db: Db,
     contact_id: IdPath,
@@ -112,9 +112,10 @@ async def contact_messages(
 
 
 # Under /conversations, where clients look for it; here because it moves message statuses.
-@router.post(
-    "/conversations/{contact_id}/read", response_model=DataMessageResponse[ConversationOut]
-)
+read_router = APIRouter(prefix="/conversations", tags=["conversations"])
+
+
+@read_router.post("/{contact_id}/read", response_model=DataMessageResponse[ConversationOut])
 async def mark_read(
     caller: CurrentCaller, session: DbSession, contact_id: IdPath
 ) -> DataMessageResponse[ConversationOut]:
