@@ -82,7 +82,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware,
         default=settings.max_request_body_bytes,
-        by_path=[("/webhooks/unipile", settings.max_unipile_webhook_body_bytes)],
+        by_path=[
+            ("/webhooks/unipile", settings.max_unipile_webhook_body_bytes),
+            # Bulk contact imports: 100,000 rows of CSV (or JSON), the API's and the dashboard's.
+            ("/api/v1/contacts/imports", settings.contacts_import_max_bytes),
+            ("/dashboard/contacts/imports", settings.contacts_import_max_bytes),
+        ],
     )
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)

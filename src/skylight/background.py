@@ -9,6 +9,8 @@ from typing import Any
 
 from skylight.campaigns.runner import JOB_KIND as CAMPAIGN_JOB
 from skylight.campaigns.runner import run_job as run_campaign
+from skylight.contacts.imports import JOB_KIND as IMPORT_JOB
+from skylight.contacts.imports import run_job as run_import
 from skylight.integrations.unipile.client import UnipileClient
 from skylight.jobs.worker import Handler, Worker
 from skylight.kit.db import Database
@@ -36,7 +38,14 @@ def handlers(services: Services) -> Mapping[str, Handler]:
     async def campaign_step(payload: dict[str, Any]) -> None:
         await run_campaign(services.db, services.unipile, services.settings, payload)
 
-    registry: dict[str, Handler] = {WEBHOOK_JOB: deliver_webhook, CAMPAIGN_JOB: campaign_step}
+    async def import_contacts(payload: dict[str, Any]) -> None:
+        await run_import(services.db, services.settings, payload)
+
+    registry: dict[str, Handler] = {
+        WEBHOOK_JOB: deliver_webhook,
+        CAMPAIGN_JOB: campaign_step,
+        IMPORT_JOB: import_contacts,
+    }
     return registry
 
 

@@ -3,7 +3,7 @@
 from skylight.apikeys.models import ApiKey
 from skylight.campaigns.models import Campaign, CampaignRecipient, ChannelPacer
 from skylight.channels.models import Channel, ChannelAttempt
-from skylight.contacts.models import Contact
+from skylight.contacts.models import Contact, ContactImport
 from skylight.conversations.models import Conversation
 from skylight.events.models import Event
 from skylight.idempotency.models import IdempotencyKey
@@ -25,6 +25,7 @@ __all__ = [
     "ChannelPacer",
     "Chat",
     "Contact",
+    "ContactImport",
     "Conversation",
     "Event",
     "IdempotencyKey",

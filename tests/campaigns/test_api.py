@@ -33,7 +33,7 @@ async def test_create_with_contact_ids_snapshots_one_recipient_per_contact(
     assert body["message"] == "Campaign created. Start it to begin sending."
     data = body["data"]
     assert data["state"] == "draft"
-    assert data["progress"] == {"total": 3, "pending": 3, "sent": 0, "failed": 0}
+    assert data["progress"] == {"total": 3, "pending": 3, "sent": 0, "failed": 0, "skipped": 0}
     assert data["quiet_hours_start"] == "22:00"
     assert data["quiet_hours_end"] == "08:00"
     assert data["daily_cap"] == 100
@@ -158,7 +158,7 @@ async def test_transitions_not_allowed_are_409_naming_the_current_state(
 
     await act(client, tenant, cid, "start")
     done = await until_state(client, tenant, cid, "completed")
-    assert done["progress"] == {"total": 1, "pending": 0, "sent": 1, "failed": 0}
+    assert done["progress"] == {"total": 1, "pending": 0, "sent": 1, "failed": 0, "skipped": 0}
     assert done["started_at"] is not None
     assert done["completed_at"] is not None
     for action in ("start", "pause", "resume", "cancel"):

@@ -224,7 +224,7 @@ async def test_a_rejected_send_whose_outcome_was_recorded_is_failed_and_not_retr
     assert recipient.error == message.error
     assert_each_once(await sent_log(client, tenant), 1)
     done = await get(client, tenant, campaign["id"])
-    assert done["progress"] == {"total": 2, "pending": 0, "sent": 1, "failed": 1}
+    assert done["progress"] == {"total": 2, "pending": 0, "sent": 1, "failed": 1, "skipped": 0}
 
 
 async def test_the_same_text_sent_another_way_is_not_taken_for_the_campaigns(
@@ -281,5 +281,5 @@ async def test_runs_overlapping_on_one_campaign_never_send_twice(
     runners = [Runner(db, unipile, campaign_settings, campaign["id"], 1) for _ in range(4)]
     await asyncio.gather(*(drive(runner) for runner in runners))
     done = await get(client, tenant, campaign["id"])
-    assert done["progress"] == {"total": 30, "pending": 0, "sent": 30, "failed": 0}
+    assert done["progress"] == {"total": 30, "pending": 0, "sent": 30, "failed": 0, "skipped": 0}
     assert_each_once(await sent_log(client, tenant), 30)

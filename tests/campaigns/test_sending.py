@@ -43,7 +43,7 @@ async def test_a_campaign_messages_every_recipient_once_with_their_name(
     assert started["message"] == "Campaign started."
     assert started["data"]["state"] == "running"
     done = await until_state(client, tenant, campaign["id"], "completed")
-    assert done["progress"] == {"total": 12, "pending": 0, "sent": 12, "failed": 0}
+    assert done["progress"] == {"total": 12, "pending": 0, "sent": 12, "failed": 0, "skipped": 0}
     sent = await sent_log(client, tenant)
     assert_each_once(sent, 12)
     assert sorted(s["text"] for s in sent) == sorted(
@@ -150,7 +150,7 @@ async def test_pause_stops_sending_and_resume_continues_where_it_stopped(
     assert resumed["data"]["state"] == "running"
     assert resumed["data"]["pause_reason"] is None
     done = await until_state(client, tenant, cid, "completed")
-    assert done["progress"] == {"total": 4, "pending": 0, "sent": 4, "failed": 0}
+    assert done["progress"] == {"total": 4, "pending": 0, "sent": 4, "failed": 0, "skipped": 0}
     assert_each_once(await sent_log(client, tenant), 4)
 
 
@@ -192,7 +192,7 @@ async def test_sends_failing_in_a_row_pause_the_campaign(
     await act(client, tenant, campaign["id"], "start")
     paused = await until_state(client, tenant, campaign["id"], "paused")
     assert paused["pause_reason"].startswith("5 sends in a row failed; the last: ")
-    assert paused["progress"] == {"total": 7, "pending": 2, "sent": 0, "failed": 5}
+    assert paused["progress"] == {"total": 7, "pending": 2, "sent": 0, "failed": 5, "skipped": 0}
     assert await sent_log(client, tenant) == []
 
 
@@ -235,7 +235,7 @@ async def test_the_daily_cap_stops_todays_sends(
         lambda: get(client, tenant, campaign["id"]), lambda _: False, within=1.5
     )
     assert held["state"] == "running"
-    assert held["progress"] == {"total": 5, "pending": 3, "sent": 2, "failed": 0}
+    assert held["progress"] == {"total": 5, "pending": 3, "sent": 2, "failed": 0, "skipped": 0}
     assert_each_once(await sent_log(client, tenant), 2)
     await act(client, tenant, campaign["id"], "cancel")
 

@@ -274,7 +274,7 @@ async def test_sigterm_mid_campaign_loses_and_doubles_nothing(
 
     assert midway["progress"]["sent"] >= 5
     assert final["state"] == "completed", final
-    assert final["progress"] == {"total": 30, "pending": 0, "sent": 30, "failed": 0}
+    assert final["progress"] == {"total": 30, "pending": 0, "sent": 30, "failed": 0, "skipped": 0}
     recipients = Counter(item["attendee_provider_id"] for item in sent)
     assert len(recipients) == 30, recipients  # none skipped
     assert set(recipients.values()) == {1}  # none doubled

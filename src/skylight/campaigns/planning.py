@@ -13,7 +13,7 @@ from skylight.campaigns import pacing
 from skylight.campaigns.models import Campaign, CampaignRecipient
 from skylight.campaigns.repository import Queue
 from skylight.campaigns.schemas import render
-from skylight.campaigns.types import CampaignState, RecipientState
+from skylight.campaigns.types import OPTED_OUT, CampaignState, RecipientState
 from skylight.channels.models import Channel
 from skylight.channels.repository import ChannelRepository
 from skylight.channels.types import HEALTHY, ChannelType
@@ -72,6 +72,10 @@ def pause(campaign: Campaign, reason: str, now: datetime) -> None:
     campaign.state = CampaignState.PAUSED
     campaign.pause_reason = reason
     campaign.paused_at = now
+
+
+def skip(recipient: CampaignRecipient, now: datetime) -> None:
+    recipient.state, recipient.error, recipient.settled_at = RecipientState.SKIPPED, OPTED_OUT, now
 
 
 def settle_row(recipient: CampaignRecipient, sent: bool, error: str | None, now: datetime) -> None:
@@ -142,6 +146,9 @@ class Planner:
             campaign.state, campaign.completed_at = CampaignState.COMPLETED, now
             return None
         contact = await get_contact(session, workspace_id, recipient.contact_id)
+        if contact.opted_out_at is not None:  # opted out since the campaign was created
+            skip(recipient, now)
+            return 0.0
         text = render(campaign.message, contact.name)
         prepared = await prepare(session, workspace_id, contact.id, text)
         # The recipient is locked (FOR UPDATE SKIP LOCKED; SQLite: the write lock): marking it

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, literal, select, update
+from sqlalchemy import ColumnElement, case, func, literal, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.campaigns.models import Campaign, CampaignRecipient, ChannelPacer
 from skylight.campaigns.schemas import Progress
-from skylight.campaigns.types import HOLDS_CHANNEL, RecipientState
+from skylight.campaigns.types import HOLDS_CHANNEL, OPTED_OUT, RecipientState
 from skylight.channels.types import ChannelType
 from skylight.contacts.models import Contact
 from skylight.contacts.repository import ContactRepository
@@ -35,6 +35,8 @@ async def progress_of(session: AsyncSession, campaign_ids: Collection[int]) -> d
             progress.sent += count
         elif state == RecipientState.FAILED:
             progress.failed += count
+        elif state == RecipientState.SKIPPED:
+            progress.skipped += count
         else:  # pending, or sending: not settled yet
             progress.pending += count
     return found
@@ -107,10 +109,25 @@ class CampaignRepository:
         filters = self._contacts(campaign.channel, q)
         if contact_ids is not None:
             filters.append(Contact.id.in_(list(contact_ids)))
-        chosen = select(literal(campaign.id), Contact.id).where(*filters).order_by(Contact.id)
+        opted_out = Contact.opted_out_at.is_not(None)
+        chosen = (
+            select(
+                literal(campaign.id),
+                Contact.id,
+                # Opted-out contacts are recipients too, skipped from the start: the progress
+                # shows them.
+                case(
+                    (opted_out, literal(RecipientState.SKIPPED.value)),
+                    else_=literal(RecipientState.PENDING.value),
+                ),
+                case((opted_out, literal(OPTED_OUT)), else_=null()),
+            )
+            .where(*filters)
+            .order_by(Contact.id)
+        )
         await self.session.execute(
             dialect_insert(self.session, CampaignRecipient).from_select(
-                ["campaign_id", "contact_id"], chosen
+                ["campaign_id", "contact_id", "state", "error"], chosen
             )
         )
 

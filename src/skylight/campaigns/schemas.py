@@ -98,6 +98,7 @@ class Progress(BaseModel):
     pending: int = 0
     sent: int = 0
     failed: int = 0
+    skipped: int = Field(default=0, description="Opted out: never messaged by this campaign.")
 
 
 class CampaignOut(BaseModel):

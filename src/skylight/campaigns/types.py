@@ -23,3 +23,8 @@ class RecipientState(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    # Never messaged: the contact had opted out (at creation, or by the time its turn came).
+    SKIPPED = "skipped"
+
+
+OPTED_OUT = "The contact opted out of campaigns."

@@ -41,11 +41,13 @@ def list_(
             workspace_id = (await get_by_slug(session, workspace)).id if workspace else None
             return await service.all_campaigns(session, workspace_id)
 
-    table = Table("id", "name", "channel", "state", "sent", "failed", "pending", "total", "why")
+    table = Table(
+        "id", "name", "channel", "state", "sent", "failed", "pending", "total", "skipped", "why"
+    )
     for c in asyncio.run(run()):
         p = c.progress
         state = f"[{STATE_STYLE[c.state]}]{c.state}[/]"
-        counts = (str(p.sent), str(p.failed), str(p.pending), str(p.total))
+        counts = (str(p.sent), str(p.failed), str(p.pending), str(p.total), str(p.skipped))
         table.add_row(str(c.id), c.name, c.channel.value, state, *counts, c.pause_reason or "")
     console.print(table)
 
@@ -82,7 +84,8 @@ def watch(
                 while True:
                     async with db.transaction() as session:
                         campaign = await service.any_campaign(session, campaign_id)
-                    done = campaign.progress.sent + campaign.progress.failed
+                    p = campaign.progress
+                    done = p.sent + p.failed + p.skipped
                     if task is None:
                         task = bar.add_task("", total=campaign.progress.total)
                     bar.update(task, completed=done, description=_describe(campaign))
@@ -95,4 +98,7 @@ def watch(
     with contextlib.suppress(KeyboardInterrupt):
         final = asyncio.run(run())
         p = final.progress
-        console.print(f"Campaign {final.id} {final.state}: {p.sent} sent, {p.failed} failed.")
+        skipped = f", {p.skipped} skipped (opted out)" if p.skipped else ""
+        console.print(
+            f"Campaign {final.id} {final.state}: {p.sent} sent, {p.failed} failed{skipped}."
+        )

@@ -1,12 +1,25 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.channels.types import ChannelType
-from skylight.contacts.models import Contact
+from skylight.contacts.models import Contact, ContactImport
+from skylight.kit.db import dialect_insert
 
 
 class ContactRepository:
@@ -65,4 +78,117 @@ class ContactRepository:
             delete(Contact).where(
                 Contact.id == contact.id, Contact.workspace_id == self.workspace_id
             )
+        )
+
+    async def after(
+        self, *, channel: ChannelType | None, q: str | None, after_id: int, limit: int
+    ) -> Sequence[Contact]:
+        """The next contacts by id (an export's pages: each contact once, however many)."""
+        rows = await self.session.scalars(
+            select(Contact)
+            .where(*self.filters(channel, q), Contact.id > after_id)
+            .order_by(Contact.id)
+            .limit(limit)
+        )
+        return rows.all()
+
+    # Bulk imports: a batch of rows at a time, in Core statements (no ORM objects per row).
+
+    async def existing(
+        self, channel: ChannelType, handles: Collection[str]
+    ) -> Sequence[Row[int, str, str, str | None, str | None]]:
+        """(id, handle, name, phone, username) of the channel's contacts with these handles."""
+        found = await self.session.execute(
+            select(Contact.id, Contact.handle, Contact.name, Contact.phone, Contact.username).where(
+                Contact.workspace_id == self.workspace_id,
+                Contact.channel == channel,
+                Contact.handle.in_(list(handles)),
+            )
+        )
+        return found.all()
+
+    async def insert_many(self, values: list[dict[str, Any]]) -> None:
+        """New contacts; one that appeared meanwhile (another writer) is updated instead."""
+        if not values:
+            return
+        statement = dialect_insert(self.session, Contact).values(values)
+        excluded = statement.excluded
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["workspace_id", "channel", "handle"],
+                set_={
+                    "name": excluded.name,
+                    "phone": func.coalesce(excluded.phone, Contact.phone),
+                    "username": func.coalesce(excluded.username, Contact.username),
+                    "updated_at": excluded.updated_at,
+                },
+            )
+        )
+
+    async def update_many(self, values: list[dict[str, Any]]) -> None:
+        """Each {"contact_id", "name", "phone", "username", "updated_at"}: one executemany."""
+        if not values:
+            return
+        table = Contact.__table__
+        assert isinstance(table, Table)
+        # Core, not the ORM: an executemany UPDATE with its own WHERE (the SET clause is the
+        # parameters' other keys).
+        connection = await self.session.connection()
+        await connection.execute(
+            update(table).where(
+                table.c.workspace_id == self.workspace_id, table.c.id == bindparam("contact_id")
+            ),
+            values,
+        )
+
+
+class ImportRepository:
+    """A workspace's imports, for the API."""
+
+    def __init__(self, session: AsyncSession, workspace_id: int) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+
+    async def add(self, job: ContactImport) -> ContactImport:
+        self.session.add(job)
+        await self.session.flush()
+        return job
+
+    async def get(self, import_id: int) -> ContactImport | None:
+        return await self.session.scalar(
+            select(ContactImport).where(
+                ContactImport.workspace_id == self.workspace_id, ContactImport.id == import_id
+            )
+        )
+
+    async def page(self, *, offset: int, limit: int) -> tuple[Sequence[ContactImport], int]:
+        scope = ContactImport.workspace_id == self.workspace_id
+        total = await self.session.scalar(
+            select(func.count()).select_from(ContactImport).where(scope)
+        )
+        rows = await self.session.scalars(
+            select(ContactImport)
+            .where(scope)
+            .order_by(ContactImport.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return rows.all(), int(total or 0)
+
+
+class ImportQueue:
+    """The import job's queries: it starts from an import's id, as its job does."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def lock(self, import_id: int) -> ContactImport | None:
+        """Locked until the batch commits: two runs of one import never both write a batch."""
+        return await self.session.scalar(
+            select(ContactImport).where(ContactImport.id == import_id).with_for_update()
+        )
+
+    async def source(self, import_id: int) -> str | None:
+        return await self.session.scalar(
+            select(ContactImport.source).where(ContactImport.id == import_id)
         )

@@ -62,6 +62,10 @@ class ContactUpdate(BaseModel):
     name: Name | None = None
     phone: Phone | None = None
     username: Username | None = None
+    opted_out: bool | None = Field(
+        default=None,
+        description="true: no campaign messages them (opted_out_at is set); false: opted back in.",
+    )
 
 
 class ContactOut(BaseModel):
@@ -72,5 +76,8 @@ class ContactOut(BaseModel):
     channel: ChannelType
     phone: str | None
     username: str | None
+    opted_out_at: ApiDateTime | None = Field(
+        description="Set while the contact has opted out of campaigns (e.g. replied STOP)."
+    )
     created_at: ApiDateTime
     updated_at: ApiDateTime

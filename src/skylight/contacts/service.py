@@ -5,11 +5,13 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.channels.types import ChannelType
+from skylight.contacts import optout
 from skylight.contacts.models import Contact
 from skylight.contacts.repository import ContactRepository
 from skylight.contacts.schemas import ContactCreate, ContactUpdate
 from skylight.kit.errors import Conflict, NotFound, Unprocessable, field_error
 from skylight.kit.pagination import PageParams
+from skylight.kit.time import utcnow
 
 
 def derive_handle(channel: ChannelType, phone: str | None, username: str | None) -> str:
@@ -111,7 +113,18 @@ async def update_contact(
     contact.handle = derive_handle(contact.channel, contact.phone, contact.username)
     await _ensure_unique(repo, contact)
     await session.flush()
+    if "opted_out" in given:
+        if data.opted_out is None:
+            raise Unprocessable(
+                "Give opted_out as true or false.", errors=field_error("opted_out", "Required.")
+            )
+        await optout.decide(session, contact, data.opted_out, utcnow(), now=True)
     return contact
+
+
+async def is_opted_out(session: AsyncSession, workspace_id: int, contact_id: int) -> bool:
+    contact = await ContactRepository(session, workspace_id).get(contact_id)
+    return contact is not None and contact.opted_out_at is not None
 
 
 async def delete_contact(session: AsyncSession, workspace_id: int, contact_id: int) -> None:

@@ -44,6 +44,11 @@ class Conflict(SkylightError):
     code = "conflict"
 
 
+class UnsupportedMediaType(SkylightError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class Unprocessable(SkylightError):
     status_code = 422
     code = "unprocessable"

@@ -76,6 +76,17 @@ class Settings(BaseSettings):
     # webhooks are small, so their endpoint takes less.
     max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_unipile_webhook_body_bytes: int = Field(default=262_144, ge=1024)
+    # Contacts. An inbound message whose whole text is one of these words (any case, spaces
+    # around it ignored; Arabic alef/hamza forms and diacritics too) opts its sender out of
+    # campaigns, or back in. Set as JSON, e.g. SKYLIGHT_OPT_OUT_KEYWORDS='["STOP","ARRET"]'.
+    opt_out_keywords: list[str] = Field(
+        default=["STOP", "UNSUBSCRIBE", "STOPALL", "CANCEL", "إلغاء", "ايقاف", "توقف"]
+    )
+    opt_in_keywords: list[str] = Field(default=["START", "اشتراك"])
+    # Bulk imports (POST /contacts/imports): the most rows one may have, and the most bytes its
+    # request body may have (that route's own body limit: 100,000 rows fit well within 32 MiB).
+    contacts_import_max_rows: int = Field(default=100_000, ge=1, le=1_000_000)
+    contacts_import_max_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
 
     log_level: str = "INFO"
     # json or text; unset: json in production, text in development.

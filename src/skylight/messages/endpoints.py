@@ -20,7 +20,13 @@ from skylight.kit.envelope import (
 from skylight.kit.pagination import Pagination
 from skylight.kit.params import IdPath
 from skylight.messages import history, reading, service
-from skylight.messages.schemas import MessageOut, SendFailure, SendFailureData, SendIn
+from skylight.messages.schemas import (
+    MessageOut,
+    SendFailure,
+    SendFailureData,
+    SendIn,
+    SentMessageOut,
+)
 from skylight.messages.types import Direction, MessageStatus
 
 router = APIRouter(tags=["messages"])
@@ -41,7 +47,7 @@ IdempotencyKeyHeader = Annotated[
 @router.post(
     "/messages/send",
     status_code=status.HTTP_201_CREATED,
-    response_model=DataMessageResponse[MessageOut],
+    response_model=DataMessageResponse[SentMessageOut],
     responses={
         422: {"model": SendFailure | ErrorResponse, "description": "Not delivered: our side"},
         502: {"model": SendFailure, "description": "Not delivered: Unipile failed"},
@@ -77,7 +83,10 @@ def render_send(outcome: service.SendOutcome) -> idempotency.Rendered:
     saved message's id, status and reason."""
     message = outcome.message
     if isinstance(outcome, service.Sent):
-        data = MessageOut.model_validate(message).model_dump(mode="json")
+        sent = SentMessageOut.model_validate(message).model_copy(
+            update={"opted_out": outcome.opted_out}
+        )
+        data = sent.model_dump(mode="json")
         return 201, {"success": True, "data": data, "message": SENT}
     failure = SendFailure(
         data=SendFailureData(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.channels.models import Channel
 from skylight.channels.repository import AccountLookup
+from skylight.contacts import optout
 from skylight.contacts.lookup import find_or_create
 from skylight.contacts.repository import ContactRepository
 from skylight.contacts.schemas import ContactOut
@@ -116,6 +117,9 @@ async def ingest(session: AsyncSession, incoming: Incoming) -> bool:
     )
     kind = "message.sent" if incoming.from_account else "message.received"
     await message_event_by_id(session, new_id, kind)
+    await optout.on_message(
+        session, workspace_id, contact_id, text, incoming.at, inbound=not incoming.from_account
+    )
     return True
 
 

@@ -47,6 +47,16 @@ class MessageOut(BaseModel):
     created_at: ApiDateTime
 
 
+class SentMessageOut(MessageOut):
+    opted_out: bool = Field(
+        default=False,
+        description=(
+            "The contact has opted out of campaigns. A direct message still goes (a booking "
+            "confirmation is not marketing); this says so."
+        ),
+    )
+
+
 class SendFailureData(BaseModel):
     id: int
     status: Literal["pending", "failed"]

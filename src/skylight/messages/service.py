@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from skylight.channels.repository import ChannelRepository
 from skylight.channels.types import HEALTHY, ChannelType
 from skylight.contacts.models import Contact
-from skylight.contacts.service import get_contact
+from skylight.contacts.service import get_contact, is_opted_out
 from skylight.conversations.repository import ConversationRepository
 from skylight.integrations.unipile.client import UnipileClient
 from skylight.integrations.unipile.errors import (
@@ -185,6 +185,8 @@ class Sent:
     """Unipile accepted the message."""
 
     message: Message
+    # The contact opted out of campaigns: a direct message still goes, and says so.
+    opted_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -210,12 +212,13 @@ async def send(
     """Store the message, call Unipile with no transaction open, record the outcome."""
     async with db.transaction() as session:
         prepared = await prepare(session, workspace_id, contact_id, text)
+        opted_out = await is_opted_out(session, workspace_id, contact_id)
     if isinstance(prepared, Message):
         return Refused(prepared)
     message = await complete(db, unipile, prepared, text)
     if message.status != MessageStatus.SENT:
         return Undelivered(message)
-    return Sent(message)
+    return Sent(message, opted_out)
 
 
 async def get_message(db: Database, workspace_id: int, message_id: int) -> MessageOut:
