@@ -16,10 +16,13 @@ async def multipart_file(request: Request, field: str = "file") -> tuple[bytes, 
         form = await request.form(max_files=1, max_fields=10)
     except MultiPartException as exc:
         raise BadRequest(f"Malformed multipart body: {exc.message}") from None
-    upload = form.get(field)
-    if not isinstance(upload, UploadFile):
-        raise Unprocessable(
-            f"Attach the file as the form field '{field}'.",
-            errors={field: ["A file is required."]},
-        )
-    return await upload.read(), upload.filename or ""
+    try:
+        upload = form.get(field)
+        if not isinstance(upload, UploadFile):
+            raise Unprocessable(
+                f"Attach the file as the form field '{field}'.",
+                errors={field: ["A file is required."]},
+            )
+        return await upload.read(), upload.filename or ""
+    finally:
+        await form.close()  # its spooled temporary files
