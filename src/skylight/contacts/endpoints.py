@@ -8,7 +8,7 @@ from fastapi.responses import StreamingResponse
 from skylight.apikeys.dependencies import CurrentCaller
 from skylight.channels.types import ChannelType
 from skylight.contacts import exports, imports, service
-from skylight.contacts.import_schemas import ImportOut
+from skylight.contacts.import_schemas import ContactImportOut
 from skylight.contacts.schemas import ContactCreate, ContactOut, ContactUpdate
 from skylight.kit.bodies import multipart_file
 from skylight.kit.dependencies import AppSettings, Db, DbSession
@@ -101,39 +101,41 @@ async def _upload(request: Request) -> tuple[bytes, str, str | None]:
 @router.post(
     "/imports",
     status_code=status.HTTP_202_ACCEPTED,
-    response_model=DataMessageResponse[ImportOut],
+    response_model=DataMessageResponse[ContactImportOut],
     responses=UPLOAD_ERRORS,
     openapi_extra=IMPORT_BODY,
 )
 async def create_import(
     caller: CurrentCaller, db: Db, settings: AppSettings, request: Request, response: Response
-) -> DataMessageResponse[ImportOut]:
+) -> DataMessageResponse[ContactImportOut]:
     data, fmt, filename = await _upload(request)
     job = await imports.accept(db, settings, caller.workspace_id, data, fmt, filename)
     response.headers["Location"] = f"/api/v1/contacts/imports/{job.id}"
     return DataMessageResponse(
-        data=ImportOut.build(job),
+        data=ContactImportOut.build(job),
         message=f"Import queued: follow it at GET /api/v1/contacts/imports/{job.id}.",
     )
 
 
-@router.get("/imports", response_model=PageResponse[ImportOut])
+@router.get("/imports", response_model=PageResponse[ContactImportOut])
 async def list_imports(
     caller: CurrentCaller, session: DbSession, page: Pagination
-) -> PageResponse[ImportOut]:
+) -> PageResponse[ContactImportOut]:
     rows, total = await imports.list_imports(session, caller.workspace_id, page)
     return PageResponse(
-        data=[ImportOut.build(row) for row in rows],
+        data=[ContactImportOut.build(row) for row in rows],
         meta=PageMeta.build(page=page.page, per_page=page.per_page, total=total),
     )
 
 
-@router.get("/imports/{import_id}", response_model=DataResponse[ImportOut])
+@router.get("/imports/{import_id}", response_model=DataResponse[ContactImportOut])
 async def get_import(
     caller: CurrentCaller, session: DbSession, import_id: IdPath
-) -> DataResponse[ImportOut]:
+) -> DataResponse[ContactImportOut]:
     return DataResponse(
-        data=ImportOut.build(await imports.get_import(session, caller.workspace_id, import_id))
+        data=ContactImportOut.build(
+            await imports.get_import(session, caller.workspace_id, import_id)
+        )
     )
 
 

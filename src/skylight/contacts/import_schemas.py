@@ -28,7 +28,7 @@ class RowErrorOut(BaseModel):
     reason: str
 
 
-class ImportOut(BaseModel):
+class ContactImportOut(BaseModel):
     id: int
     state: ImportState
     format: str = Field(description="csv or json")
@@ -47,7 +47,7 @@ class ImportOut(BaseModel):
     completed_at: ApiDateTime | None
 
     @classmethod
-    def build(cls, job: ContactImport) -> ImportOut:
+    def build(cls, job: ContactImport) -> ContactImportOut:
         return cls(
             id=job.id,
             state=ImportState(job.state),

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.contacts import rows, uploads
-from skylight.contacts.import_schemas import FINISHED, MAX_ROW_ERRORS, ImportOut, ImportState
+from skylight.contacts.import_schemas import FINISHED, MAX_ROW_ERRORS, ContactImportOut, ImportState
 from skylight.contacts.models import ContactImport
 from skylight.contacts.repository import ContactRepository, ImportQueue, ImportRepository
 from skylight.contacts.uploads import Source
@@ -221,4 +221,4 @@ async def _finish(session: AsyncSession, job: ContactImport, state: ImportState)
     job.state, job.completed_at = state, utcnow()
     job.source = None  # the uploaded rows are not kept once they are contacts
     await session.flush()
-    await emit(session, job.workspace_id, "contacts.imported", ImportOut.build(job))
+    await emit(session, job.workspace_id, "contacts.imported", ContactImportOut.build(job))
