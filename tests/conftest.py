@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -126,6 +126,15 @@ def base_url(app: FastAPI, settings: Settings) -> str:
 def sessionmaker(app: FastAPI) -> async_sessionmaker[AsyncSession]:
     maker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
     return maker
+
+
+@pytest.fixture
+def quick_stream_checks(app: FastAPI) -> Iterator[float]:
+    """Open event streams re-check their key or session every 0.2 s (30 s in production)."""
+    original: Settings = app.state.settings
+    app.state.settings = original.model_copy(update={"stream_recheck_seconds": 0.2})
+    yield 0.2
+    app.state.settings = original
 
 
 @pytest.fixture

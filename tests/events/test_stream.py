@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from skylight.apikeys.repository import ApiKeyRepository
+from skylight.apikeys.service import hash_key, revoke_key
 from tests.factories import TenantFixture
 from tests.sandbox_flows import connect_qr_channel, eventually
 
@@ -122,7 +126,38 @@ async def test_events_api_pages_with_a_cursor_and_filters(
     assert (await client.get("/api/v1/events", headers=other_tenant.headers)).json()["data"] == []
     bad_type = await client.get("/api/v1/events", params={"type": "nope"}, headers=tenant.headers)
     assert bad_type.status_code == 422
-    bad_cursor = await client.get(
-        "/api/v1/events", params={"after": "evt_x"}, headers=tenant.headers
-    )
-    assert bad_cursor.status_code == 422
+    for cursor in ("evt_x", "²", "evt_¹²", "-1", "1" * 19):
+        bad_cursor = await client.get(
+            "/api/v1/events", params={"after": cursor}, headers=tenant.headers
+        )
+        assert bad_cursor.status_code == 422, cursor
+        assert bad_cursor.json()["errors"] == {"after": ["Use an event id."]}
+    for params, extra in (({"after": "²"}, []), ({}, [(b"last-event-id", "evt_²".encode())])):
+        headers = [(k.encode(), v.encode()) for k, v in tenant.headers.items()] + extra
+        bad_stream = await client.get("/api/v1/events/stream", params=params, headers=headers)
+        assert bad_stream.status_code == 422
+
+
+async def test_a_stream_ends_soon_after_its_key_is_revoked(
+    app: FastAPI,
+    base_url: str,
+    client: httpx.AsyncClient,
+    tenant: TenantFixture,
+    quick_stream_checks: float,
+) -> None:
+    await connect_qr_channel(client, tenant, "whatsapp", "+966500000602")
+    async with (
+        httpx.AsyncClient(base_url=base_url, timeout=10) as live,
+        live.stream("GET", "/api/v1/events/stream", headers=tenant.headers) as stream,
+    ):
+        lines = stream.aiter_lines()
+        assert (await anext(lines)).startswith("retry:")
+        async with app.state.db.transaction() as session:
+            found = await ApiKeyRepository(session).active_by_hash(hash_key(tenant.key))
+            assert found is not None
+            await revoke_key(session, found[0].id)
+        async with asyncio.timeout(10):
+            async for _line in lines:  # ends when the server ends the stream
+                pass
+    denied = await client.get("/api/v1/events/stream", headers=tenant.headers)
+    assert denied.status_code == 401

@@ -80,6 +80,12 @@ async def authenticate(session: AsyncSession, secret: str | None) -> Caller:
     )
 
 
+async def is_active(session: AsyncSession, api_key_id: int) -> bool:
+    """Still usable: not revoked (for long-lived requests such as the event stream)."""
+    key = await ApiKeyRepository(session).get(api_key_id)
+    return key is not None and key.revoked_at is None
+
+
 async def list_keys(session: AsyncSession, *, workspace_id: int | None = None) -> Sequence[ApiKey]:
     return await ApiKeyRepository(session).list(workspace_id=workspace_id)
 

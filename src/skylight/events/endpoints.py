@@ -5,13 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
+from skylight.apikeys import service as apikeys
 from skylight.apikeys.dependencies import CurrentCaller
 from skylight.events.repository import EventRepository
 from skylight.events.schemas import CursorMeta, EventOut, EventPage
 from skylight.events.service import parse_cursor
 from skylight.events.stream import event_stream
 from skylight.events.types import EVENT_TYPES
-from skylight.kit.dependencies import Db
+from skylight.kit.dependencies import AppSettings, Db
 from skylight.kit.errors import Unprocessable, field_error
 
 router = APIRouter(prefix="/events", tags=["events"])
@@ -64,14 +65,30 @@ async def stream_events(
     request: Request,
     caller: CurrentCaller,
     db: Db,
+    settings: AppSettings,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=32)] = None,
     after: Cursor = None,
     type: TypeFilter = None,
 ) -> StreamingResponse:
-    """Live events. Reconnect with Last-Event-ID (browsers do it themselves) to miss none."""
+    """Live events. Reconnect with Last-Event-ID (browsers do it themselves) to miss none.
+    The stream ends soon after its key is revoked."""
     cursor, types = parse_cursor(last_event_id or after), _types(type)
+
+    async def key_still_active() -> bool:
+        async with db.transaction() as session:
+            return await apikeys.is_active(session, caller.api_key_id)
+
+    frames = event_stream(
+        db,
+        request.app.state.notifier,
+        caller.workspace_id,
+        cursor,
+        types,
+        still_allowed=key_still_active,
+        recheck_seconds=settings.stream_recheck_seconds,
+    )
     return StreamingResponse(
-        event_stream(db, request.app.state.notifier, caller.workspace_id, cursor, types),
+        frames,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -53,11 +54,15 @@ async def emit(
     return event
 
 
+_CURSOR = re.compile(r"[0-9]{1,18}")
+
+
 def parse_cursor(value: str | None) -> int:
     """Cursors are event ids: `evt_123` or `123`; none means from the start."""
     if value is None or value == "":
         return 0
     raw = value.removeprefix("evt_")
-    if not raw.isdigit() or len(raw) > 18:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
+    if not _CURSOR.fullmatch(raw):
         raise Unprocessable("Invalid cursor.", errors=field_error("after", "Use an event id."))
     return int(raw)

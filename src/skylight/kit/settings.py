@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_secret_grace_hours: float = Field(default=24.0, ge=0)
 
+    # How often an open event stream re-checks its API key or dashboard session (and ends
+    # once it is revoked, signed out or expired).
+    stream_recheck_seconds: float = Field(default=30.0, gt=0, le=30)
+
     # The largest request body, in bytes, refused with 413 before anything reads it; Unipile's
     # webhooks are small, so their endpoint takes less.
     max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
