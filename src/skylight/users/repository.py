@@ -3,11 +3,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.users.models import SignInFailure, User, UserSession
 from skylight.workspaces.models import Workspace
+
+# pg_advisory_xact_lock key of the sign-in throttle (one lock: sign-ins are rare and short).
+_SIGN_IN_LOCK = 7_405_115
 
 
 class UserRepository:
@@ -52,6 +55,15 @@ class UserRepository:
 
     async def delete_expired_sessions(self, now: datetime) -> None:
         await self.session.execute(delete(UserSession).where(UserSession.expires_at <= now))
+
+    async def serialize_sign_ins(self) -> None:
+        """Until commit, no other sign-in can count or record attempts (PostgreSQL; on SQLite
+        every transaction holds the write lock already), so a count and the attempt it lets
+        through are one step."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SIGN_IN_LOCK}
+            )
 
     async def failures_since(self, since: datetime, *, email: str, ip: str) -> tuple[int, int]:
         """Failed sign-ins since `since`: (for this email, from this address)."""

@@ -171,44 +171,50 @@ async def list_users(
 
 async def sign_in(db: Database, email: str, password: str, ip: str) -> str:
     """A new session's token, to set as the cookie. Refused while the email or the address
-    has too many recent failures, whatever the password (else guessing could go on)."""
+    has too many recent failures, whatever the password (else guessing could go on).
+
+    Every attempt is recorded as a failure BEFORE its password is checked, in the transaction
+    that counted the earlier ones (serialised), so concurrent guesses cannot all pass the
+    count: at most the limit are ever verified. A success then forgets the email's failures."""
     email = email.strip().lower()[:254]
     now = utcnow()
     async with db.transaction() as session:
         repo = UserRepository(session)
+        await repo.serialize_sign_ins()
         by_email, by_ip = await repo.failures_since(now - FAILURE_WINDOW, email=email, ip=ip)
         locked = by_email >= MAX_FAILURES_PER_EMAIL or by_ip >= MAX_FAILURES_PER_IP
-        user = None if locked else await repo.by_email(email)
+        user = None
+        if not locked:
+            await repo.prune_failures(now - FAILURE_WINDOW)
+            await repo.add(SignInFailure(email=email, ip=ip[:64], created_at=now))
+            user = await repo.by_email(email)
         stored = user.password_hash if user else None
     if locked:
         raise TooManyAttempts(LOCKED)
     against = stored if stored is not None else await asyncio.to_thread(_dummy_hash)
     ok = await _verify(against, password) and stored is not None
-    rehashed = await hash_password(password) if ok and _needs_rehash(stored) else None
+    if not ok or user is None:
+        raise Unauthorized(WRONG_CREDENTIALS)  # its failure is recorded already
+    rehashed = await hash_password(password) if _needs_rehash(stored) else None
     async with db.transaction() as session:
         repo = UserRepository(session)
-        if not ok or user is None:
-            await repo.prune_failures(now - FAILURE_WINDOW)
-            await repo.add(SignInFailure(email=email, ip=ip[:64], created_at=now))
-        else:
-            token = secrets.token_urlsafe(32)
-            await repo.delete_expired_sessions(now)
-            await repo.clear_failures(email)
-            await repo.add(
-                UserSession(
-                    user_id=user.id,
-                    token_hash=hash_token(token),
-                    csrf_token=secrets.token_urlsafe(32),
-                    created_at=now,
-                    expires_at=now + SESSION_LIFETIME,
-                )
+        token = secrets.token_urlsafe(32)
+        await repo.delete_expired_sessions(now)
+        await repo.clear_failures(email)
+        await repo.add(
+            UserSession(
+                user_id=user.id,
+                token_hash=hash_token(token),
+                csrf_token=secrets.token_urlsafe(32),
+                created_at=now,
+                expires_at=now + SESSION_LIFETIME,
             )
-            fresh = await session.get(User, user.id)
-            if fresh is not None:
-                fresh.last_signed_in_at = now
-                fresh.password_hash = rehashed or fresh.password_hash
-            return token
-    raise Unauthorized(WRONG_CREDENTIALS)
+        )
+        fresh = await session.get(User, user.id)
+        if fresh is not None:
+            fresh.last_signed_in_at = now
+            fresh.password_hash = rehashed or fresh.password_hash
+    return token
 
 
 async def resolve(db: Database, token: str) -> SignedIn | None:
