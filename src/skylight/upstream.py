@@ -23,6 +23,7 @@ from skylight.integrations.unipile.client import UnipileClient
 from skylight.integrations.unipile.simulator.app import create_simulator_app
 from skylight.integrations.unipile.simulator.config import SimulatorConfig
 from skylight.integrations.unipile.simulator.control import SimulatorControl
+from skylight.kit.files import private_directory
 from skylight.kit.settings import Settings
 
 
@@ -62,7 +63,7 @@ async def embedded_simulator(settings: Settings, api_key: str) -> AsyncIterator[
         connect_delay_seconds=settings.simulator_connect_delay_seconds,
         webhook_retry_base_seconds=settings.simulator_webhook_retry_base_seconds,
     )
-    config.db_path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(config.db_path.parent)
     server = EmbeddedServer(
         uvicorn.Config(
             create_simulator_app(config),

@@ -7,6 +7,7 @@ import os
 import secrets
 from pathlib import Path
 
+from skylight.kit.files import private_directory
 from skylight.kit.settings import Settings
 
 HEADER = "Unipile-Auth"
@@ -22,7 +23,7 @@ def webhook_secret(settings: Settings) -> str:
     path = Path(settings.data_dir) / _FILE
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     value = secrets.token_urlsafe(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
