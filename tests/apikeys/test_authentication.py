@@ -6,8 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from skylight.apikeys.models import ApiKey
-from skylight.apikeys.service import revoke_key
+from skylight.apikeys.service import authenticate, create_key, revoke_key
 from skylight.kit.db import transaction
+from skylight.kit.errors import Unauthorized
+from skylight.workspaces.service import create_workspace
 from tests.factories import TenantFixture
 
 
@@ -70,3 +72,24 @@ async def test_key_is_stored_only_as_a_hash(
     assert all(tenant.key not in value for value in stored)
     assert key.prefix == tenant.key[:12]
     assert len(key.key_hash) == 64
+
+
+async def test_a_live_key_is_refused_by_a_sandbox_server(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with transaction(sessionmaker) as session:
+        workspace = await create_workspace(session, "Live keys")
+        live = await create_key(session, workspace, "live", "live")
+    response = await client.get("/api/v1/contacts", headers={"X-Api-Key": live.secret})
+    assert response.status_code == 401
+    assert response.json()["message"].startswith("This is a live key (sk_live_...)")
+
+
+async def test_a_test_key_is_refused_by_a_live_server(
+    tenant: TenantFixture, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with transaction(sessionmaker) as session:
+        assert (await authenticate(session, tenant.key, "test")).workspace_id == tenant.workspace_id
+        with pytest.raises(Unauthorized) as refused:
+            await authenticate(session, tenant.key, "live")
+    assert refused.value.message.startswith("This is a test key (sk_test_...)")

@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from skylight.apikeys.service import Caller, authenticate
-from skylight.kit.dependencies import Db
+from skylight.kit.dependencies import AppSettings, Db
 from skylight.kit.errors import Unauthorized
 from skylight.kit.logging import workspace_id_var
 from skylight.ratelimit.dependencies import spend_failed_auth_quota, spend_key_quota
@@ -21,6 +21,7 @@ _header = APIKeyHeader(name="X-Api-Key", auto_error=False, description="X-Api-Ke
 async def _caller(
     request: Request,
     db: Db,
+    settings: AppSettings,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header_key: Annotated[str | None, Depends(_header)],
 ) -> Caller:
@@ -29,7 +30,7 @@ async def _caller(
     # hold the write lock for the whole request and block the endpoint's own transactions.
     try:
         async with db.transaction() as session:
-            caller = await authenticate(session, secret)
+            caller = await authenticate(session, secret, settings.key_mode)
     except Unauthorized:
         # Wrong and missing keys alike: every unauthenticated request spends the IP's budget.
         await spend_failed_auth_quota(request)

@@ -58,11 +58,24 @@ async def create_key(
     return CreatedKey(key=key, secret=secret)
 
 
-async def authenticate(session: AsyncSession, secret: str | None) -> Caller:
+_WRONG_MODE = {
+    "live": "This is a test key (sk_test_...): this server talks to the real Unipile and "
+    "takes live keys (sk_live_...) only.",
+    "test": "This is a live key (sk_live_...): this server is a sandbox (simulated Unipile) "
+    "and takes test keys (sk_test_...) only.",
+}
+
+
+async def authenticate(session: AsyncSession, secret: str | None, mode: KeyMode) -> Caller:
+    """The caller of a key. A key of the other mode is refused whatever it is: a test key
+    must never send real messages, nor a live key's integration run against a simulator."""
     if not secret:
         raise Unauthorized(
             "Missing API key. Send it as 'Authorization: Bearer <key>' or 'X-Api-Key'."
         )
+    other: KeyMode = "test" if mode == "live" else "live"
+    if secret.startswith(f"sk_{other}_"):
+        raise Unauthorized(_WRONG_MODE[mode])
     # Bound the work an attacker can make us do before the lookup.
     found = (
         None
