@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from typer.testing import CliRunner
 
-from skylight.cli.common import settings_for_commands
+from skylight.cli.common import console, err_console, settings_for_commands
 from skylight.cli.main import app
 from skylight.kit.settings import Settings
 
@@ -25,9 +25,14 @@ async def skylight(settings: Settings, *args: str) -> Ran:
     the app's background loops hold short transactions, keeps running meanwhile."""
 
     def run() -> Ran:
-        with settings_for_commands(settings):
-            # Wide enough that tables never wrap (the subprocess tests set the same).
-            result = CliRunner(env={"COLUMNS": "200"}).invoke(app, list(args))
+        # Wide enough that tables never wrap, whatever size the consoles took at import.
+        widths = console.width, err_console.width
+        console.width = err_console.width = 200
+        try:
+            with settings_for_commands(settings):
+                result = CliRunner().invoke(app, list(args))
+        finally:
+            console.width, err_console.width = widths
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
         return Ran(result.exit_code, result.stdout, result.stderr)

@@ -31,7 +31,7 @@ async def test_list_and_watch(
     listed = await skylight(campaign_settings, "campaigns", "list", "--workspace", tenant.slug)
     assert listed.exit_code == 0, listed.stderr
     rows = {line.split("│")[2].strip(): line for line in listed.stdout.splitlines() if "│" in line}
-    assert set(rows) == {"Clinic reminders", "Next week"}
+    assert set(rows) == {"Clinic reminders", "Next week"}, listed.stdout
     assert "completed" in rows["Clinic reminders"]
     assert [cell.strip() for cell in rows["Next week"].split("│")[3:9]] == [
         "whatsapp",

@@ -3,20 +3,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.apikeys.models import ApiKey
+from skylight.kit.repository import Repository
 from skylight.workspaces.models import Workspace
 
 
-class ApiKeyRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, key: ApiKey) -> ApiKey:
-        self.session.add(key)
-        await self.session.flush()
-        return key
+class ApiKeyRepository(Repository[ApiKey]):
+    """Keys are looked up before the workspace is known (by hash), so not workspace-scoped."""
 
     async def active_by_hash(self, key_hash: str) -> tuple[ApiKey, Workspace] | None:
         row = (

@@ -16,6 +16,7 @@ from skylight.channels.types import ChannelType
 from skylight.contacts.models import Contact
 from skylight.contacts.repository import ContactRepository
 from skylight.kit.db import dialect_insert
+from skylight.kit.repository import ScopedRepository
 from skylight.workspaces.models import Workspace
 
 
@@ -42,17 +43,11 @@ async def progress_of(session: AsyncSession, campaign_ids: Collection[int]) -> d
     return found
 
 
-class CampaignRepository:
-    """Queries scoped to one workspace."""
-
-    def __init__(self, session: AsyncSession, workspace_id: int) -> None:
-        self.session = session
-        self.workspace_id = workspace_id
+class CampaignRepository(ScopedRepository[Campaign]):
+    model = Campaign
 
     async def get(self, campaign_id: int, *, lock: bool = False) -> Campaign | None:
-        query = select(Campaign).where(
-            Campaign.workspace_id == self.workspace_id, Campaign.id == campaign_id
-        )
+        query = self.scoped().where(Campaign.id == campaign_id)
         return await self.session.scalar(query.with_for_update() if lock else query)
 
     async def page(self, *, offset: int, limit: int) -> tuple[Sequence[Campaign], int]:
@@ -62,11 +57,6 @@ class CampaignRepository:
             select(Campaign).where(scope).order_by(Campaign.id.desc()).offset(offset).limit(limit)
         )
         return rows.all(), int(total or 0)
-
-    async def add(self, campaign: Campaign) -> Campaign:
-        self.session.add(campaign)
-        await self.session.flush()
-        return campaign
 
     async def holding_channel(self, channel: ChannelType) -> str | None:
         """The name of a running or paused campaign on the channel (the oldest)."""

@@ -6,7 +6,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Row,
-    Select,
     Table,
     bindparam,
     delete,
@@ -20,24 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from skylight.channels.types import ChannelType
 from skylight.contacts.models import Contact, ContactImport
 from skylight.kit.db import dialect_insert
+from skylight.kit.repository import ScopedRepository
 
 
-class ContactRepository:
-    """Every query is scoped to one workspace."""
-
-    def __init__(self, session: AsyncSession, workspace_id: int) -> None:
-        self.session = session
-        self.workspace_id = workspace_id
-
-    def _scoped(self) -> Select[Contact]:
-        return select(Contact).where(Contact.workspace_id == self.workspace_id)
-
-    async def get(self, contact_id: int) -> Contact | None:
-        return await self.session.scalar(self._scoped().where(Contact.id == contact_id))
+class ContactRepository(ScopedRepository[Contact]):
+    model = Contact
 
     async def get_by_handle(self, channel: ChannelType, handle: str) -> Contact | None:
         return await self.session.scalar(
-            self._scoped().where(Contact.channel == channel, Contact.handle == handle)
+            self.scoped().where(Contact.channel == channel, Contact.handle == handle)
         )
 
     def filters(self, channel: ChannelType | None, q: str | None) -> list[ColumnElement[bool]]:
@@ -67,11 +57,6 @@ class ContactRepository:
             select(Contact).where(*filters).order_by(Contact.id.desc()).offset(offset).limit(limit)
         )
         return rows.all(), int(total or 0)
-
-    async def add(self, contact: Contact) -> Contact:
-        self.session.add(contact)
-        await self.session.flush()
-        return contact
 
     async def delete(self, contact: Contact) -> None:
         await self.session.execute(

@@ -4,18 +4,16 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, case, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.channels.types import ChannelType
 from skylight.contacts.models import Contact
 from skylight.conversations.models import Conversation
 from skylight.kit.db import dialect_insert
+from skylight.kit.repository import ScopedRepository
 
 
-class ConversationRepository:
-    def __init__(self, session: AsyncSession, workspace_id: int) -> None:
-        self.session = session
-        self.workspace_id = workspace_id
+class ConversationRepository(ScopedRepository[Conversation]):
+    model = Conversation
 
     async def record_message(
         self,

@@ -3,26 +3,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.events.models import Event
+from skylight.kit.repository import ScopedRepository
 
 NOTIFY_CHANNEL = "skylight_events"
 
 
-class EventRepository:
-    def __init__(self, session: AsyncSession, workspace_id: int) -> None:
-        self.session = session
-        self.workspace_id = workspace_id
+class EventRepository(ScopedRepository[Event]):
+    model = Event
 
     @property
     def _postgres(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"
-
-    async def add(self, event: Event) -> Event:
-        self.session.add(event)
-        await self.session.flush()
-        return event
 
     async def notify(self) -> None:
         """Wake stream readers in every process (delivered by PostgreSQL at commit)."""
@@ -40,8 +33,3 @@ class EventRepository:
             query = query.where(Event.type.in_(list(types)))
         rows = await self.session.scalars(query.order_by(Event.id).limit(limit))
         return rows.all()
-
-    async def get(self, event_id: int) -> Event | None:
-        return await self.session.scalar(
-            select(Event).where(Event.workspace_id == self.workspace_id, Event.id == event_id)
-        )

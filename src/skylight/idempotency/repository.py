@@ -2,17 +2,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.idempotency.models import IdempotencyKey
 from skylight.kit.db import dialect_insert
+from skylight.kit.repository import ScopedRepository
 
 
-class IdempotencyRepository:
-    def __init__(self, session: AsyncSession, workspace_id: int) -> None:
-        self.session = session
-        self.workspace_id = workspace_id
+class IdempotencyRepository(ScopedRepository[IdempotencyKey]):
+    model = IdempotencyKey
 
     async def claim(
         self, key: str, fingerprint: str, now: datetime, expired_before: datetime
@@ -35,12 +34,8 @@ class IdempotencyRepository:
         )
         return (await self.session.execute(statement)).scalar()
 
-    async def get(self, key: str) -> IdempotencyKey | None:
-        return await self.session.scalar(
-            select(IdempotencyKey).where(
-                IdempotencyKey.workspace_id == self.workspace_id, IdempotencyKey.key == key
-            )
-        )
+    async def by_key(self, key: str) -> IdempotencyKey | None:
+        return await self.session.scalar(self.scoped().where(IdempotencyKey.key == key))
 
     async def complete(self, row_id: int, status: int, body: str) -> None:
         await self.session.execute(

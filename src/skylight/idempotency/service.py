@@ -44,7 +44,7 @@ async def run(
         repo = IdempotencyRepository(session, workspace_id)
         row_id = await repo.claim(key, request_fingerprint, now, now - TTL)
         if row_id is None:
-            existing = await repo.get(key)
+            existing = await repo.by_key(key)
             if existing is None:  # expired and deleted between our two statements
                 raise Conflict("This Idempotency-Key is being reused right now; retry.")
             if existing.fingerprint != request_fingerprint:

@@ -6,16 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.jobs.models import Job, JobState
 from skylight.kit.db import dialect_insert
+from skylight.kit.repository import Repository
 
 
-class JobRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class JobRepository(Repository[Job]):
     async def enqueue(
         self,
         kind: str,

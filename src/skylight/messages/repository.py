@@ -5,24 +5,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.kit.db import dialect_insert
+from skylight.kit.repository import Repository, ScopedRepository
 from skylight.messages.models import Chat, Message
 from skylight.messages.types import Direction, MessageStatus
 
 
-class MessageRepository:
-    """Queries scoped to one workspace."""
-
-    def __init__(self, session: AsyncSession, workspace_id: int) -> None:
-        self.session = session
-        self.workspace_id = workspace_id
-
-    async def add(self, message: Message) -> Message:
-        self.session.add(message)
-        await self.session.flush()
-        return message
+class MessageRepository(ScopedRepository[Message]):
+    model = Message
 
     async def insert_unique(self, **values: Any) -> int | None:
         """Insert unless a row has the same Unipile message id; the new id, or None."""
@@ -33,13 +24,6 @@ class MessageRepository:
             .returning(Message.id)
         )
         return (await self.session.execute(statement)).scalar()
-
-    async def get(self, message_id: int) -> Message | None:
-        return await self.session.scalar(
-            select(Message).where(
-                Message.workspace_id == self.workspace_id, Message.id == message_id
-            )
-        )
 
     async def by_unipile_id(self, unipile_message_id: str) -> Message | None:
         return await self.session.scalar(
@@ -156,11 +140,8 @@ class MessageRepository:
         return rows.all(), int(total or 0)
 
 
-class PendingMessages:
+class PendingMessages(Repository[Message]):
     """Across workspaces, for the reconciliation job."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def older_than(self, before: datetime) -> Sequence[Message]:
         rows = await self.session.scalars(
@@ -171,10 +152,8 @@ class PendingMessages:
         return rows.all()
 
 
-class ChatRepository:
-    def __init__(self, session: AsyncSession, workspace_id: int) -> None:
-        self.session = session
-        self.workspace_id = workspace_id
+class ChatRepository(ScopedRepository[Chat]):
+    model = Chat
 
     async def for_contact(self, contact_id: int, account_id: str) -> Chat | None:
         return await self.session.scalar(

@@ -4,29 +4,14 @@ import json
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.events.models import Event
+from skylight.kit.repository import Repository, ScopedRepository
 from skylight.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
-class EndpointRepository:
-    def __init__(self, session: AsyncSession, workspace_id: int) -> None:
-        self.session = session
-        self.workspace_id = workspace_id
-
-    async def add(self, endpoint: WebhookEndpoint) -> WebhookEndpoint:
-        self.session.add(endpoint)
-        await self.session.flush()
-        return endpoint
-
-    async def get(self, endpoint_id: int) -> WebhookEndpoint | None:
-        return await self.session.scalar(
-            select(WebhookEndpoint).where(
-                WebhookEndpoint.workspace_id == self.workspace_id,
-                WebhookEndpoint.id == endpoint_id,
-            )
-        )
+class EndpointRepository(ScopedRepository[WebhookEndpoint]):
+    model = WebhookEndpoint
 
     async def all(self) -> Sequence[WebhookEndpoint]:
         rows = await self.session.scalars(
@@ -84,11 +69,8 @@ def _wants(endpoint: WebhookEndpoint, event_type: str) -> bool:
     return "*" in types or event_type in types
 
 
-class DeliveryRepository:
+class DeliveryRepository(Repository[WebhookDelivery]):
     """Across workspaces: the delivery job only knows a delivery id."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def load(self, delivery_id: int) -> tuple[WebhookDelivery, WebhookEndpoint, Event] | None:
         row = (
