@@ -27,7 +27,7 @@ async def list_conversations(
     ] = None,
 ) -> PageResponse[ConversationOut]:
     rows, total = await service.list_conversations(
-        db, caller, page, channel=channel, contact_id=contact_id
+        db, caller.workspace_id, page, channel=channel, contact_id=contact_id
     )
     return PageResponse(
         data=rows, meta=PageMeta.build(page=page.page, per_page=page.per_page, total=total)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from skylight.apikeys.service import Caller
 from skylight.channels.types import ChannelType
 from skylight.conversations.repository import ConversationRepository
 from skylight.conversations.schemas import ConversationOut
@@ -10,7 +9,7 @@ from skylight.kit.pagination import PageParams
 
 async def list_conversations(
     db: Database,
-    caller: Caller,
+    workspace_id: int,
     page: PageParams,
     *,
     channel: ChannelType | None,
@@ -18,7 +17,7 @@ async def list_conversations(
 ) -> tuple[list[ConversationOut], int]:
     """Most recent first, straight from the maintained conversations table."""
     async with db.transaction() as session:
-        rows, total = await ConversationRepository(session, caller.workspace_id).page(
+        rows, total = await ConversationRepository(session, workspace_id).page(
             channel=channel, contact_id=contact_id, offset=page.offset, limit=page.per_page
         )
         return [ConversationOut.build(row, name) for row, name in rows], total

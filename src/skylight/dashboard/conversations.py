@@ -32,7 +32,7 @@ class Thread:
 
 async def inbox(db: Database, me: SignedIn, page: int = 1) -> tuple[list[ConversationOut], int]:
     return await conversations.list_conversations(
-        db, me.caller, PageParams(page=page, per_page=PAGE), channel=None, contact_id=None
+        db, me.workspace_id, PageParams(page=page, per_page=PAGE), channel=None, contact_id=None
     )
 
 
@@ -42,7 +42,7 @@ async def thread(db: Database, me: SignedIn, contact_id: int) -> Thread:
         contact = ContactOut.model_validate(await get_contact(session, me.workspace_id, contact_id))
     await mark_read(db, me, contact_id)
     rows, _ = await history.contact_history(
-        db, me.caller, contact_id, PageParams(page=1, per_page=THREAD), None
+        db, me.workspace_id, contact_id, PageParams(page=1, per_page=THREAD), None
     )
     return Thread(contact=contact, messages=list(reversed(rows)))
 

@@ -114,7 +114,9 @@ async def list_contact_history(
     page: Pagination,
     direction: Annotated[Direction | None, Query(description="inbound or outbound")] = None,
 ) -> PageResponse[MessageOut]:
-    rows, total = await history.contact_history(db, caller, contact_id, page, direction)
+    rows, total = await history.contact_history(
+        db, caller.workspace_id, contact_id, page, direction
+    )
     return PageResponse(
         data=rows, meta=PageMeta.build(page=page.page, per_page=page.per_page, total=total)
     )
