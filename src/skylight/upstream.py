@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import uvicorn
 
 from skylight.integrations.unipile.client import UnipileClient
@@ -25,6 +26,7 @@ from skylight.integrations.unipile.simulator.config import SimulatorConfig
 from skylight.integrations.unipile.simulator.control import SimulatorControl
 from skylight.kit.files import private_directory
 from skylight.kit.settings import Settings
+from skylight.sandbox.tenancy import tag_with_tenant
 
 
 @dataclass(frozen=True)
@@ -104,15 +106,27 @@ async def connect_upstream(settings: Settings) -> AsyncIterator[Upstream]:
             if settings.unipile_api_key is None:
                 raise RuntimeError("SKYLIGHT_UNIPILE_API_KEY is required with a Unipile DSN")
             dsn, api_key = settings.unipile_dsn, settings.unipile_api_key.get_secret_value()
+        http = None
+        if settings.sandbox:
+            # The client's usual configuration, plus the workspace each call is for: one
+            # workspace's injected faults never touch another's calls (sandbox.tenancy).
+            timeout = settings.unipile_timeout_seconds
+            http = httpx.AsyncClient(
+                timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+                limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+                event_hooks={"request": [tag_with_tenant]},
+            )
+            stack.push_async_callback(http.aclose)
         client = UnipileClient(
             dsn,
             api_key,
             timeout=settings.unipile_timeout_seconds,
             max_retries=settings.unipile_max_retries,
+            http=http,
         )
         stack.push_async_callback(client.aclose)
         control = None
         if settings.sandbox:
-            control = SimulatorControl(dsn, api_key)
+            control = SimulatorControl(dsn, api_key, http=http)
             stack.push_async_callback(control.aclose)
         yield Upstream(unipile=client, control=control, dsn=dsn)

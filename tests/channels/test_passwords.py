@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from skylight.kit.settings import Settings
 from skylight.models import Base
-from tests.channels.conftest import SetFaults
 from tests.channels.helpers import API, connect_instagram, solve_2fa
 from tests.factories import TenantFixture
 
@@ -61,8 +60,13 @@ async def test_the_password_is_nowhere(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
     caplog: pytest.LogCaptureFixture,
-    faults: SetFaults,
 ) -> None:
+    async def other_faults(**body: float) -> None:
+        answer = await client.post(
+            "/api/v1/sandbox/faults", json=body, headers=other_tenant.headers
+        )
+        assert answer.status_code == 200, answer.text
+
     caplog.set_level(logging.DEBUG)
     password = f"Pw-{secrets.token_hex(8)}-distinctive"
     responses: list[httpx.Response] = []
@@ -83,12 +87,13 @@ async def test_the_password_is_nowhere(
     )
     assert other.status_code == 422
     responses.append(other)
-    await faults(error_rate=1.0)
+    # Faults are per workspace: the other workspace's Unipile fails, not ours.
+    await other_faults(error_rate=1.0)
     responses.append(
         await connect_instagram(client, other_tenant, username="ig_pw", password=password)
     )
     assert responses[-1].status_code in (502, 503)
-    await faults()
+    await other_faults()
 
     for response in responses:
         assert password not in response.text

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +18,6 @@ from tests.databases import (
     postgres_admin_url,
     postgres_required,
 )
-from tests.factories import TenantFixture, make_tenant
 from tests.ops.conftest import in_process, migrate, running_app
 from tests.sandbox_flows import eventually
 
@@ -42,14 +40,17 @@ async def test_readyz_reports_each_dependency(client: httpx.AsyncClient) -> None
 async def test_readyz_is_503_naming_unipile_while_it_fails(
     settings: Settings, tmp_path: Path
 ) -> None:
-    async with running_app(settings, tmp_path, readiness_cache_seconds=0) as app:
-        tenant = await make_tenant(app.state.sessionmaker)
-        async with in_process(app) as client:
-            assert (await client.get("/readyz")).status_code == 200
-            await _faults(client, tenant, error_rate=1.0)
-            down = await client.get("/readyz")
-            await _faults(client, tenant)
-            back = await client.get("/readyz")
+    async with (
+        running_app(settings, tmp_path, readiness_cache_seconds=0) as app,
+        in_process(app) as client,
+    ):
+        assert (await client.get("/readyz")).status_code == 200
+        # Unipile itself down: the simulator's global faults (a workspace's own faults,
+        # POST /sandbox/faults, touch only that workspace's calls).
+        await app.state.simulator.set_faults(error_rate=1.0)
+        down = await client.get("/readyz")
+        await app.state.simulator.set_faults()
+        back = await client.get("/readyz")
 
     assert down.status_code == 503
     body = down.json()
@@ -58,11 +59,6 @@ async def test_readyz_is_503_naming_unipile_while_it_fails(
     assert body["data"] == {"database": "ok", "migrations": "ok", "unipile": "down"}
     assert list(body["errors"]) == ["unipile"]
     assert back.status_code == 200
-
-
-async def _faults(client: httpx.AsyncClient, tenant: TenantFixture, **faults: Any) -> None:
-    response = await client.post("/api/v1/sandbox/faults", json=faults, headers=tenant.headers)
-    assert response.status_code == 200, response.text
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from skylight.kit.dependencies import Db
+from skylight.kit.logging import workspace_id_var
 from skylight.kit.settings import Settings
 from skylight.users import service as users
 from skylight.users.service import SESSION_LIFETIME, SignedIn
@@ -96,6 +97,7 @@ async def _signed_in(request: Request, db: Db) -> SignedIn:
     if me is None:
         raise SignInRequired()
     request.state.workspace_id = me.workspace_id
+    workspace_id_var.set(me.workspace_id)  # logs, and the sandbox's calls (sandbox.tenancy)
     return me
 
 

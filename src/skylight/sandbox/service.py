@@ -16,6 +16,7 @@ from skylight.kit.errors import Conflict, NotFound, Unprocessable
 from skylight.messages.repository import MessageRepository
 from skylight.messages.types import Direction
 from skylight.sandbox.schemas import FaultsIn, InboundIn, InboundOut, SentOut
+from skylight.sandbox.tenancy import tenant_of
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,9 @@ async def sent(ctx: SandboxContext) -> list[SentOut]:
 
 
 async def set_faults(ctx: SandboxContext, body: FaultsIn) -> FaultsIn:
-    faults = await ctx.control.set_faults(Faults(**body.model_dump()))
+    """This workspace's faults only: its calls to Unipile and its accounts' webhooks."""
+    tenant = tenant_of(ctx.caller.workspace_id)
+    faults = await ctx.control.set_faults(Faults(**body.model_dump()), tenant=tenant)
     return FaultsIn(**faults.model_dump())
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from skylight.integrations.unipile.errors import UnipileError
 from skylight.integrations.unipile.schemas import Account, Message, SourceStatus
 from skylight.integrations.unipile.simulator.config import Faults
+from skylight.integrations.unipile.simulator.state import TENANT_HEADER
 from skylight.integrations.unipile.transport import error_from_response
 
 AccountStatusMessage = SourceStatus | Literal["CREATION_SUCCESS", "SYNC_SUCCESS", "RECONNECTED"]
@@ -70,14 +71,21 @@ class SimulatorControl:
     ) -> None:
         await self.aclose()
 
-    async def _call(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Any = None,
+        tenant: str | None = None,
+    ) -> Any:
+        headers = {"X-API-KEY": self._api_key, "accept": "application/json"}
+        if tenant is not None:
+            headers[TENANT_HEADER] = tenant
         try:
             response = await self._http.request(
-                method,
-                self._base + path,
-                json=json,
-                params=params,
-                headers={"X-API-KEY": self._api_key, "accept": "application/json"},
+                method, self._base + path, json=json, params=params, headers=headers
             )
         except httpx.HTTPError as exc:
             raise UnipileError(f"simulator {method} {path}: {type(exc).__name__}") from None
@@ -123,10 +131,13 @@ class SimulatorControl:
         params = [("account_id", a) for a in account_ids or []]
         return SentLog.model_validate(await self._call("GET", "/sent", params=params)).items
 
-    async def set_faults(self, faults: Faults | None = None, **fields: Any) -> Faults:
-        """Replace the fault config (no arguments clears it)."""
+    async def set_faults(
+        self, faults: Faults | None = None, *, tenant: str | None = None, **fields: Any
+    ) -> Faults:
+        """Replace the fault config (no arguments clears it): the tenant's own, or with no
+        tenant the global one (calls of no tenant)."""
         body = (faults or Faults(**fields)).model_dump()
-        return Faults.model_validate(await self._call("POST", "/faults", json=body))
+        return Faults.model_validate(await self._call("POST", "/faults", json=body, tenant=tenant))
 
-    async def get_faults(self) -> Faults:
-        return Faults.model_validate(await self._call("GET", "/faults"))
+    async def get_faults(self, *, tenant: str | None = None) -> Faults:
+        return Faults.model_validate(await self._call("GET", "/faults", tenant=tenant))

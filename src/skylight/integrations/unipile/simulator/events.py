@@ -39,7 +39,8 @@ async def _webhooks_for(
 async def enqueue(
     conn: AsyncConnection, state: SimulatorState, webhook: sa.Row[Any], body: dict[str, Any]
 ) -> None:
-    faults = state.faults
+    event = body.get("AccountStatus", body)
+    faults = state.faults_for(event.get("account_id"))
     copies = 2 if state.chance(faults.webhook_duplicate_rate) else 1
     delivery_state = "dropped" if state.chance(faults.webhook_drop_rate) else "pending"
     values = {

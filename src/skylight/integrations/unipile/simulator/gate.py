@@ -1,7 +1,8 @@
 """ASGI middleware in front of every route: API key check, then injected latency and errors.
 
 Faults hit only Unipile's own routes (``/api/v1``), never the ``/_sandbox`` control routes, and
-they strike before the route runs, so a failed call never changed any state.
+they strike before the route runs, so a failed call never changed any state. A request naming a
+tenant (``X-Sandbox-Tenant``) gets that tenant's faults only.
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ import secrets
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from skylight.integrations.unipile.simulator.errors import error_response
-from skylight.integrations.unipile.simulator.state import SimulatorState
+from skylight.integrations.unipile.simulator.state import (
+    TENANT_HEADER,
+    SimulatorState,
+    current_tenant,
+)
 
 API_PREFIX = "/api/v1"
 CONTROL_PREFIX = "/_sandbox"
@@ -38,8 +43,16 @@ class SimulatorGate:
             response = error_response(401, "errors/invalid_credentials", "Invalid API key", path)
             await response(scope, receive, send)
             return
+        tenant = headers.get(TENANT_HEADER.lower().encode())
+        token = current_tenant.set(tenant.decode("latin-1") if tenant else None)
+        try:
+            await self._gated(path, scope, receive, send)
+        finally:
+            current_tenant.reset(token)
+
+    async def _gated(self, path: str, scope: Scope, receive: Receive, send: Send) -> None:
         if path.startswith(API_PREFIX):
-            faults = self.state.faults
+            faults = self.state.faults_for()
             if faults.latency_ms:
                 await asyncio.sleep(faults.latency_ms / 1000)
             if self.state.chance(faults.error_rate):

@@ -77,6 +77,7 @@ async def connect(body: ConnectBody, state: SimulatorState = Depends(get_state))
             account_id = await create_account(
                 conn, type=provider, status="CONNECTING", country=body.country
             )
+            state.claim(account_id)
             return _json(await open_intent(conn, account_id, "QRCODE", "create", 1), 202)
         assert body.username is not None
         user_id = instagram_user_id(body.username)
@@ -89,6 +90,7 @@ async def connect(body: ConnectBody, state: SimulatorState = Depends(get_state))
             user_id=user_id,
             country=body.country,
         )
+        state.claim(account_id)
         if rounds:
             return _json(await open_intent(conn, account_id, "OTP", "create", rounds), 202)
         await connected(conn, state, account_id, "CREATION_SUCCESS")

@@ -30,7 +30,11 @@ from skylight.integrations.unipile.simulator.messaging import (
     render_message,
     self_attendee,
 )
-from skylight.integrations.unipile.simulator.state import SimulatorState, get_state
+from skylight.integrations.unipile.simulator.state import (
+    SimulatorState,
+    current_tenant,
+    get_state,
+)
 from skylight.integrations.unipile.simulator.wire import iso_ms
 
 router = APIRouter(prefix="/_sandbox")
@@ -192,10 +196,15 @@ async def sent(
 
 @router.post("/faults")
 async def set_faults(body: Faults, state: SimulatorState = Depends(get_state)) -> JSONResponse:
-    state.faults = body
+    """The calling tenant's faults (X-Sandbox-Tenant), or with no tenant the global ones."""
+    tenant = current_tenant.get()
+    if tenant is None:
+        state.faults = body
+    else:
+        state.tenant_faults[tenant] = body
     return JSONResponse(body.model_dump())
 
 
 @router.get("/faults")
 async def get_faults(state: SimulatorState = Depends(get_state)) -> JSONResponse:
-    return JSONResponse(state.faults.model_dump())
+    return JSONResponse(state.faults_for().model_dump())
