@@ -7,12 +7,21 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from skylight.dashboard.forms import PageNotFound
-from skylight.dashboard.pages import auth, campaigns, channels, inbox, keys, stream, webhooks
+from skylight.dashboard.pages import (
+    auth,
+    campaigns,
+    channels,
+    contacts,
+    inbox,
+    keys,
+    stream,
+    webhooks,
+)
 from skylight.dashboard.security import PREFIX, CsrfRefused, SignInRequired, sign_in_url
 from skylight.dashboard.templating import STATIC_DIR, render
 
 router = APIRouter(prefix=PREFIX, tags=["dashboard"])
-for page in (auth, channels, inbox, campaigns, keys, webhooks, stream):
+for page in (auth, channels, inbox, contacts, campaigns, keys, webhooks, stream):
     router.include_router(page.router)
 
 

@@ -103,6 +103,7 @@ async def _signed_in(request: Request, db: Db) -> SignedIn:
 
 async def _checked(request: Request, me: Annotated[SignedIn, Depends(_signed_in)]) -> SignedIn:
     if not tokens_match(await sent_token(request), me.csrf_token):
+        await request.close()  # a refused upload's spooled files
         raise CsrfRefused()
     return me
 

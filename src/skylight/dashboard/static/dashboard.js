@@ -9,7 +9,8 @@
 
   var TYPES = [
     "message.received", "message.sent", "message.failed", "message.status_updated",
-    "contact.created", "channel.status_changed", "channel.disconnected", "campaign.completed"
+    "contact.created", "contact.opted_out", "contact.opted_in", "contacts.imported",
+    "channel.status_changed", "channel.disconnected", "campaign.completed"
   ];
 
   function wants(element, type, data) {
