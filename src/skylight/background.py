@@ -39,7 +39,7 @@ def handlers(services: Services) -> Mapping[str, Handler]:
         await run_campaign(services.db, services.unipile, services.settings, payload)
 
     async def import_contacts(payload: dict[str, Any]) -> None:
-        await run_import(services.db, services.settings, payload)
+        await run_import(services.db, payload, settings=services.settings)
 
     registry: dict[str, Handler] = {
         WEBHOOK_JOB: deliver_webhook,

@@ -109,7 +109,7 @@ async def create_import(
     caller: CurrentCaller, db: Db, settings: AppSettings, request: Request, response: Response
 ) -> DataMessageResponse[ContactImportOut]:
     data, fmt, filename = await _upload(request)
-    job = await imports.accept(db, settings, caller.workspace_id, data, fmt, filename)
+    job = await imports.accept(db, caller.workspace_id, data, fmt, filename, settings=settings)
     response.headers["Location"] = f"/api/v1/contacts/imports/{job.id}"
     return DataMessageResponse(
         data=ContactImportOut.build(job),

@@ -40,11 +40,12 @@ BATCH_ROWS = 500
 
 async def accept(
     db: Database,
-    settings: Settings,
     workspace_id: int,
     data: bytes,
     fmt: str,
     filename: str | None = None,
+    *,
+    settings: Settings,
 ) -> ContactImport:
     """Check the upload as a whole (off the event loop: 100,000 rows take a moment), then store
     it with its job. A 422 names what is wrong with the file; bad rows are the import's to
@@ -94,7 +95,7 @@ async def list_imports(
     )
 
 
-async def run_job(db: Database, settings: Settings, payload: dict[str, Any]) -> None:
+async def run_job(db: Database, payload: dict[str, Any], *, settings: Settings) -> None:
     # A run ends well within the job's lease and hands the rest back to the queue (the next
     # run goes on from the last batch), so the job is never taken over while it works.
     importer = Importer(db, int(payload["import_id"]), settings.job_lease_seconds / 4)

@@ -14,12 +14,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.channels.types import ChannelType
 from skylight.contacts.models import Contact, ContactImport
 from skylight.kit.db import dialect_insert
-from skylight.kit.repository import ScopedRepository
+from skylight.kit.repository import Repository, ScopedRepository
 
 
 class ContactRepository(ScopedRepository[Contact]):
@@ -127,24 +126,10 @@ class ContactRepository(ScopedRepository[Contact]):
         )
 
 
-class ImportRepository:
+class ImportRepository(ScopedRepository[ContactImport]):
     """A workspace's imports, for the API."""
 
-    def __init__(self, session: AsyncSession, workspace_id: int) -> None:
-        self.session = session
-        self.workspace_id = workspace_id
-
-    async def add(self, job: ContactImport) -> ContactImport:
-        self.session.add(job)
-        await self.session.flush()
-        return job
-
-    async def get(self, import_id: int) -> ContactImport | None:
-        return await self.session.scalar(
-            select(ContactImport).where(
-                ContactImport.workspace_id == self.workspace_id, ContactImport.id == import_id
-            )
-        )
+    model = ContactImport
 
     async def page(self, *, offset: int, limit: int) -> tuple[Sequence[ContactImport], int]:
         scope = ContactImport.workspace_id == self.workspace_id
@@ -152,20 +137,13 @@ class ImportRepository:
             select(func.count()).select_from(ContactImport).where(scope)
         )
         rows = await self.session.scalars(
-            select(ContactImport)
-            .where(scope)
-            .order_by(ContactImport.id.desc())
-            .offset(offset)
-            .limit(limit)
+            self.scoped().order_by(ContactImport.id.desc()).offset(offset).limit(limit)
         )
         return rows.all(), int(total or 0)
 
 
-class ImportQueue:
+class ImportQueue(Repository[ContactImport]):
     """The import job's queries: it starts from an import's id, as its job does."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def lock(self, import_id: int) -> ContactImport | None:
         """Locked until the batch commits: two runs of one import never both write a batch."""

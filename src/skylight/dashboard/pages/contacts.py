@@ -156,7 +156,9 @@ async def upload(request: Request, me: MeChecked, db: Db, settings: AppSettings)
     try:
         data, filename = await multipart_file(request)
         fmt = "json" if filename.lower().endswith(".json") else "csv"
-        job = await imports.accept(db, settings, me.workspace_id, data, fmt, filename or None)
+        job = await imports.accept(
+            db, me.workspace_id, data, fmt, filename or None, settings=settings
+        )
     except SkylightError as exc:
         return await _page(
             request, db, me, Filters(), error=problem(exc), status_code=exc.status_code
