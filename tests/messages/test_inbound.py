@@ -269,3 +269,48 @@ async def test_conversations_filters_and_isolation(
         headers=other_tenant.headers,
     )
     assert foreign_read.status_code == 404
+
+
+def _received(account_id: str, message_id: str, text: str) -> dict[str, Any]:
+    return {
+        "account_id": account_id,
+        "account_type": "WHATSAPP",
+        "event": "message_received",
+        "chat_id": f"chat-{message_id}"[:100],
+        "timestamp": "2026-03-04T12:00:00.000Z",
+        "message_id": message_id,
+        "message": text,
+        "sender": {
+            "attendee_id": "att-9",
+            "attendee_name": "N\u0000ul",
+            "attendee_provider_id": "966500000009@s.whatsapp.net",
+        },
+        "attendees": [],
+    }
+
+
+async def test_nuls_are_removed_and_over_long_ids_acknowledged_and_ignored(
+    client: httpx.AsyncClient,
+    tenant: TenantFixture,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """What we could never store is not an error: Unipile would retry an error for hours."""
+    account_id = await connect_qr_channel(client, tenant, "whatsapp", "+966500000209")
+    secret = {HEADER: webhook_secret(settings)}
+    nul = _received(account_id, f"msg-nul-{account_id}", "hello\u0000 world")
+    stored = await client.post("/webhooks/unipile", json=nul, headers=secret)
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["message"] == "Applied."
+    long_id = _received(account_id, "m" * 300, "never stored")
+    ignored = await client.post("/webhooks/unipile", json=long_id, headers=secret)
+    assert ignored.status_code == 200, ignored.text
+    assert ignored.json()["message"] == "Ignored: message_id (300 characters) is too long."
+    assert "Unipile webhook ignored: message_id (300 characters)" in caplog.text
+
+    listing = await _conversations(client, tenant)
+    history = await client.get(
+        f"/api/v1/contacts/{listing['data'][0]['contact_id']}/messages", headers=tenant.headers
+    )
+    assert [m["content"] for m in history.json()["data"]] == ["hello world"]
+    assert listing["data"][0]["contact_name"] == "Nul"

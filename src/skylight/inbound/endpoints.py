@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
 
 from skylight.inbound import service
+from skylight.inbound.screening import too_long
 from skylight.inbound.secret import HEADER, matches, webhook_secret
 from skylight.integrations.unipile.dependencies import UnipileDep
 from skylight.kit.dependencies import AppSettings, Db
@@ -16,6 +18,7 @@ from skylight.kit.errors import BadRequest, Unauthorized
 from skylight.kit.openapi import error
 
 router = APIRouter(tags=["unipile"])
+logger = logging.getLogger("skylight.inbound")
 
 
 @router.post(
@@ -43,7 +46,10 @@ async def receive(
     except ValueError:
         # Unipile sends no JSON content type by default, so the body is parsed whatever it says.
         raise BadRequest("Malformed JSON body.") from None
-    applied = await service.handle(
-        db, unipile, service.parse(data), request.app.state.reconciler.trigger
-    )
+    payload = service.parse(data)
+    if (problem := too_long(payload)) is not None:
+        # Acknowledged, so Unipile stops retrying what we could never store.
+        logger.warning("Unipile webhook ignored: %s is longer than any Unipile id", problem)
+        return MessageResponse(message=f"Ignored: {problem} is too long.")
+    applied = await service.handle(db, unipile, payload, request.app.state.reconciler.trigger)
     return MessageResponse(message="Applied." if applied else "Already applied.")

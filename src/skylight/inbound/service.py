@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from skylight.channels.webhooks import on_account_status
 from skylight.inbound.repository import InboxRepository
+from skylight.inbound.screening import without_nul
 from skylight.integrations.unipile.client import UnipileClient
 from skylight.integrations.unipile.schemas import (
     AccountStatusWebhookPayload,
@@ -24,7 +25,7 @@ def parse(data: Any) -> MessagingWebhookPayload | AccountStatusWebhookPayload:
     if not isinstance(data, dict):
         raise Unprocessable("The webhook body must be a JSON object.")
     try:
-        return parse_webhook_payload(data)
+        return parse_webhook_payload(without_nul(data))
     except ValidationError as exc:
         fields = {".".join(str(p) for p in e["loc"]) or "body": [e["msg"]] for e in exc.errors()}
         raise Unprocessable("Not a Unipile webhook payload we understand.", errors=fields) from None
