@@ -37,10 +37,10 @@ async def inbox(db: Database, me: SignedIn, page: int = 1) -> tuple[list[Convers
 
 
 async def thread(db: Database, me: SignedIn, contact_id: int) -> Thread:
-    """The contact's latest messages; opening them marks its inbound messages read."""
+    """The contact's latest messages. Reading them changes nothing: the page marks them read
+    with a POST (mark_read) once they are on screen."""
     async with db.transaction() as session:
         contact = ContactOut.model_validate(await get_contact(session, me.workspace_id, contact_id))
-    await mark_read(db, me, contact_id)
     rows, _ = await history.contact_history(
         db, me.workspace_id, contact_id, PageParams(page=1, per_page=THREAD), None
     )

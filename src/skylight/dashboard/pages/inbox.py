@@ -92,10 +92,8 @@ async def inbox_page(request: Request, me: Me, db: Db) -> Response:
 async def conversation_list(
     request: Request, me: Me, db: Db, current: int | None = None
 ) -> Response:
-    """The list, refreshed by the live stream. The conversation open beside it is being read:
-    its new messages are marked read first, so no badge shows for what is on screen."""
-    if current is not None and 1 <= current <= MAX_ID:
-        await conversations.mark_read(db, me, current)
+    """The list, refreshed by the live stream. The conversation open beside it (`current`)
+    shows no badge: what is on screen is being read (its thread marks it so, by POST)."""
     rows, total = await conversations.inbox(db, me)
     context = {"conversations": rows, "total": total, "current": current}
     return render(request, "_conversation_list.html", me, context)
@@ -113,6 +111,14 @@ async def thread(request: Request, me: Me, db: Db, contact_id: int) -> Response:
     except NotFound:
         raise PageNotFound("There is no such conversation.") from None
     return render(request, "_thread.html", me, {"thread": found})
+
+
+@router.post("/{contact_id:int}/read", include_in_schema=False)
+async def mark_read(me: MeChecked, db: Db, contact_id: int) -> Response:
+    """Sent by the open thread each time it shows (htmx, with the CSRF token): a GET never
+    changes anything, so a link from another site cannot mark conversations read."""
+    await conversations.mark_read(db, me, _contact_id(contact_id))
+    return Response(status_code=204)
 
 
 @router.post("/{contact_id:int}/send", include_in_schema=False)
