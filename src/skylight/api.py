@@ -9,6 +9,7 @@ from skylight.channels.endpoints import router as channels_router
 from skylight.contacts.endpoints import router as contacts_router
 from skylight.conversations.endpoints import router as conversations_router
 from skylight.events.endpoints import router as events_router
+from skylight.files.endpoints import router as files_router
 from skylight.kit.openapi import API_ERRORS
 from skylight.messages.endpoints import read_router as conversation_read_router
 from skylight.messages.endpoints import router as messages_router
@@ -19,6 +20,7 @@ api_router = APIRouter(prefix="/api/v1", responses=API_ERRORS)
 api_router.include_router(contacts_router)
 api_router.include_router(channels_router)
 api_router.include_router(messages_router)
+api_router.include_router(files_router)
 api_router.include_router(conversations_router)
 api_router.include_router(conversation_read_router)
 api_router.include_router(campaigns_router)

@@ -13,6 +13,8 @@ from skylight.api import api_router
 from skylight.background import Services, make_worker
 from skylight.dashboard.endpoints import install_dashboard
 from skylight.events.notifier import Notifier
+from skylight.files.limits import MAX_UPLOAD_BYTES, MULTIPART_OVERHEAD
+from skylight.files.storage import open_storage
 from skylight.inbound.endpoints import router as inbound_router
 from skylight.inbound.lifecycle import inbound_webhooks
 from skylight.integrations.unipile.handlers import install_unipile_error_handler
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 webhook_sender(settings) as webhooks,
             ):
                 app.state.unipile = upstream.unipile
+                app.state.storage = open_storage(settings)
                 app.state.simulator = upstream.control
                 app.state.webhooks = webhooks
                 reconciler = Reconciler(db, upstream.unipile, settings.reconcile_interval_seconds)
@@ -87,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # Bulk contact imports: 100,000 rows of CSV (or JSON), the API's and the dashboard's.
             ("/api/v1/contacts/imports", settings.contacts_import_max_bytes),
             ("/dashboard/contacts/imports", settings.contacts_import_max_bytes),
+            # Uploads: the largest file any channel takes, and the multipart around it.
+            ("/api/v1/files", MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD),
         ],
     )
     app.add_middleware(RequestIdMiddleware)

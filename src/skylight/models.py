@@ -6,6 +6,7 @@ from skylight.channels.models import Channel, ChannelAttempt
 from skylight.contacts.models import Contact, ContactImport
 from skylight.conversations.models import Conversation
 from skylight.events.models import Event
+from skylight.files.models import File, MessageAttachment
 from skylight.idempotency.models import IdempotencyKey
 from skylight.inbound.models import InboxEntry
 from skylight.jobs.models import Job
@@ -28,10 +29,12 @@ __all__ = [
     "ContactImport",
     "Conversation",
     "Event",
+    "File",
     "IdempotencyKey",
     "InboxEntry",
     "Job",
     "Message",
+    "MessageAttachment",
     "SignInFailure",
     "User",
     "UserSession",

@@ -24,6 +24,8 @@ class Campaign(TimestampMixin, Base):
     channel: Mapped[ChannelType] = mapped_column(channel_type_enum())
     # The template; {{name}} is replaced by each contact's name.
     message: Mapped[str] = mapped_column(Text)
+    # One file sent with every message (files.id); it is kept while the campaign exists.
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("files.id"), default=None, index=True)
     state: Mapped[str] = mapped_column(String(16), default=CampaignState.DRAFT)
     pause_reason: Mapped[str | None] = mapped_column(Text, default=None)
     start_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -70,3 +70,17 @@ class UpstreamUnavailable(SkylightError):
 
 def field_error(field: str, message: str) -> dict[str, list[str]]:
     return {field: [message]}
+
+
+class Gone(SkylightError):
+    """It existed, and cannot be had any more (e.g. a file Unipile no longer has)."""
+
+    status_code = 410
+    code = "gone"
+
+
+class ContentTooLarge(SkylightError):
+    """A file (or body) over a limit; the message names the limit."""
+
+    status_code = 413
+    code = "content_too_large"

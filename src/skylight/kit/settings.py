@@ -92,6 +92,23 @@ class Settings(BaseSettings):
     contacts_import_max_rows: int = Field(default=100_000, ge=1, le=1_000_000)
     contacts_import_max_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
 
+    # Files (uploads for attachments, and the bytes of received ones): a private folder under
+    # data_dir, or an S3-compatible bucket (required with several servers). Unset keys: the
+    # store's own credential chain. Fetching a received attachment from Unipile is retried
+    # after each of these delays, then it is marked unavailable. An upload no message or
+    # campaign uses is deleted after `files_orphan_hours`; the sweep runs every interval.
+    files_storage: Literal["local", "s3"] = "local"
+    files_s3_bucket: str | None = None
+    files_s3_endpoint_url: str | None = None
+    files_s3_region: str = "us-east-1"
+    files_s3_access_key_id: str | None = None
+    files_s3_secret_access_key: SecretStr | None = None
+    files_s3_prefix: str = ""
+    files_fetch_retry_seconds: list[float] = Field(default=[30, 120, 600, 1800, 7200])
+    files_max_received_bytes: int = Field(default=100_000_000, ge=1024)
+    files_orphan_hours: float = Field(default=24.0, gt=0)
+    files_sweep_interval_seconds: float = Field(default=3600.0, gt=0)
+
     log_level: str = "INFO"
     # json or text; unset: json in production, text in development.
     log_format: Literal["json", "text"] | None = None

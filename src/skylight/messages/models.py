@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from skylight.channels.types import ChannelType, channel_type_enum
+from skylight.files.models import File, MessageAttachment
 from skylight.kit.models import Base
 from skylight.kit.time import utcnow
 
@@ -50,6 +51,14 @@ class Message(Base):
     failed_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Part of every message the API shows, so loaded with it (one IN query per batch of
+    # messages) rather than lazily: an async session cannot load lazily.
+    attachments: Mapped[list[File]] = relationship(
+        secondary=MessageAttachment.__table__,
+        order_by=MessageAttachment.position,
+        lazy="selectin",
+        viewonly=True,
+    )
 
 
 class Chat(Base):

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from skylight.channels.types import ChannelType
+from skylight.files.schemas import AttachmentOut
 from skylight.kit.params import ResourceId, reject_nul
 from skylight.kit.time import ApiDateTime
 from skylight.messages.types import MAX_LENGTH
@@ -45,6 +46,10 @@ class MessageOut(BaseModel):
     delivered_at: ApiDateTime | None
     read_at: ApiDateTime | None
     created_at: ApiDateTime
+    attachments: list[AttachmentOut] = Field(
+        default_factory=list,
+        description="Its files, in order; `url` downloads one (same API key).",
+    )
 
 
 class SentMessageOut(MessageOut):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from types import TracebackType
 from typing import Self
+from urllib.parse import quote
 
 import httpx
 
+from skylight.integrations.unipile.attachments import Upload, multipart
 from skylight.integrations.unipile.pagination import iterate_pages
 from skylight.integrations.unipile.schemas import (
     Account,
@@ -32,7 +34,6 @@ from skylight.integrations.unipile.transport import RetryPolicy, Transport
 from skylight.integrations.unipile.wire import (
     Timestamp,
     drop_none,
-    form,
     one_of,
     page_params,
     validate,
@@ -144,17 +145,36 @@ class UnipileClient:
 
     # Messaging
 
-    async def start_chat(self, account_id: str, attendees_ids: list[str], text: str) -> ChatStarted:
+    async def start_chat(
+        self,
+        account_id: str,
+        attendees_ids: list[str],
+        text: str | None,
+        attachments: Sequence[Upload] = (),
+    ) -> ChatStarted:
         fields = [("account_id", account_id), *(("attendees_ids", a) for a in attendees_ids)]
-        fields.append(("text", text))
-        data = await self._t.request("POST", "/chats", files=form(fields))
+        if text is not None:
+            fields.append(("text", text))
+        data = await self._t.request("POST", "/chats", files=multipart(fields, attachments))
         return validate(ChatStarted, data)
 
-    async def send_message(self, chat_id: str, text: str) -> MessageSent:
+    async def send_message(
+        self, chat_id: str, text: str | None, attachments: Sequence[Upload] = ()
+    ) -> MessageSent:
+        fields = [("text", text)] if text is not None else []
         data = await self._t.request(
-            "POST", f"/chats/{chat_id}/messages", files=form([("text", text)])
+            "POST", f"/chats/{chat_id}/messages", files=multipart(fields, attachments)
         )
         return validate(MessageSent, data)
+
+    async def download_attachment(
+        self, message_id: str, attachment_id: str, *, max_bytes: int
+    ) -> bytes:
+        """The attachment's bytes; UnipileNotFound when Unipile no longer has it, and
+        UnipileProtocolError when it is larger than `max_bytes` (read no further)."""
+        path = f"/messages/{quote(message_id, safe='')}/attachments/{quote(attachment_id, safe='')}"
+        data: bytes = await self._t.request("GET", path, max_bytes=max_bytes)
+        return data
 
     async def list_chats(
         self,

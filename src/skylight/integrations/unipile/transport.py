@@ -164,10 +164,12 @@ class Transport:
         *,
         params: Mapping[str, Any] | None = None,
         json_body: Mapping[str, Any] | None = None,
-        files: list[tuple[str, tuple[None, str]]] | None = None,
+        files: list[tuple[str, Any]] | None = None,
         secrets: Iterable[str] = (),
+        max_bytes: int | None = None,
     ) -> Any:
-        """Send, retry when safe, return the decoded JSON body of a 2xx answer."""
+        """Send, retry when safe, return the decoded JSON body of a 2xx answer; with
+        `max_bytes`, its raw bytes instead (a binary answer, read no further than that)."""
         secrets = (self._api_key, *secrets)
         idempotent = method in IDEMPOTENT_METHODS
         headers = {"X-API-KEY": self._api_key, "accept": "application/json"}
@@ -178,7 +180,7 @@ class Transport:
             try:
                 # Belt and braces: httpx timeouts are per phase, this bounds the whole attempt.
                 async with asyncio.timeout(self._timeout):
-                    response = await self._http.request(
+                    request = self._http.build_request(
                         method,
                         self._base + path,
                         params=clean_params,
@@ -186,6 +188,7 @@ class Transport:
                         files=files,
                         headers=headers,
                     )
+                    response = await self._send(request, max_bytes)
             except NOT_SENT_ERRORS as exc:
                 retryable = True
                 error: UnipileError = UnipileUnreachable(
@@ -209,6 +212,8 @@ class Transport:
                 logger.debug("unipile %s %s -> %s", method, path, response.status_code)
                 if response.is_success:
                     _observe(method, path, started, None)
+                    if max_bytes is not None:
+                        return response.content
                     return self._decode(response, method, path)
                 error = error_from_response(response, method, path, secrets)
             _observe(method, path, started, error)
@@ -219,6 +224,38 @@ class Transport:
             logger.info("unipile %s %s: %s, retry in %.2fs", method, path, error.message, delay)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send(self, request: httpx.Request, max_bytes: int | None) -> httpx.Response:
+        if max_bytes is None:
+            return await self._http.send(request)
+        response = await self._http.send(request, stream=True)
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise UnipileProtocolError(
+                        f"Unipile {request.method} {request.url.path}: the answer is larger "
+                        f"than {max_bytes} bytes",
+                        status=response.status_code,
+                        method=request.method,
+                    )
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        # Already decoded: the copy must not claim an encoding (or it would be decoded again).
+        kept = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length")
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=kept,
+            content=b"".join(chunks),
+            request=request,
+        )
 
     @staticmethod
     def _decode(response: httpx.Response, method: str, path: str) -> Any:

@@ -1,0 +1,1 @@
+"""Files: uploads for outbound attachments and the bytes of inbound ones, in private storage."""
