@@ -18,8 +18,12 @@ class RawReceiver:
     # The headers (lower-case names) of each request received.
     requests: list[dict[str, str]] = field(default_factory=list)
     hung_up: int = 0  # answers cut short by the client
+    _handlers: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")[1:]
@@ -33,14 +37,20 @@ class RawReceiver:
             self.hung_up += 1
         finally:
             writer.close()
+            self._handlers.discard(task)
 
     @asynccontextmanager
     async def serving(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[int]:
         server = await asyncio.start_server(self._handle, host, port)
         bound: int = server.sockets[0].getsockname()[1]
         async with server:
-            yield bound
-            server.close()
+            try:
+                yield bound
+            finally:
+                server.close()
+                for handler in list(self._handlers):  # a trickle never ends by itself
+                    handler.cancel()
+                await asyncio.gather(*self._handlers, return_exceptions=True)
 
 
 def ok(status: int = 200, body: bytes = b"ok") -> Answer:
