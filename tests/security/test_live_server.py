@@ -165,6 +165,6 @@ def test_the_data_files_are_private(server: Target) -> None:
         return stat.S_IMODE((server.data_dir / name).stat().st_mode)
 
     assert stat.S_IMODE(server.data_dir.stat().st_mode) == 0o700
-    files = sorted(p.name for p in server.data_dir.iterdir())
+    files = sorted(p.name for p in server.data_dir.iterdir() if p.is_file())
     assert {"skylight.db", "skylight.db-wal", "skylight.db-shm"} <= set(files)
     assert {name: mode(name) for name in files} == dict.fromkeys(files, 0o600)
