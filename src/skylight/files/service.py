@@ -132,3 +132,10 @@ async def outgoing(
         assert key is not None  # only stored files are attached to outbound messages
         uploads.append(Upload(filename, await storage.get(key), content_type))
     return uploads
+
+
+def preview(files: Sequence[File]) -> str:
+    """What a conversation shows as its last message when a message has files and no text."""
+    if not files:
+        return ""
+    return "📎 " + ", ".join(f.filename for f in files)[:200]

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from skylight.apikeys.dependencies import CurrentCaller
 from skylight.conversations.schemas import ConversationOut
+from skylight.files.dependencies import StorageDep
 from skylight.idempotency import service as idempotency
 from skylight.integrations.unipile.dependencies import UnipileDep
 from skylight.kit.dependencies import Db, DbSession
@@ -49,6 +50,7 @@ IdempotencyKeyHeader = Annotated[
     status_code=status.HTTP_201_CREATED,
     response_model=DataMessageResponse[SentMessageOut],
     responses={
+        413: {"model": ErrorResponse, "description": "A file over its channel's size limit"},
         422: {"model": SendFailure | ErrorResponse, "description": "Not delivered: our side"},
         502: {"model": SendFailure, "description": "Not delivered: Unipile failed"},
         409: {"model": ErrorResponse, "description": "Idempotency-Key in use"},
@@ -58,20 +60,29 @@ async def send_message(
     caller: CurrentCaller,
     db: Db,
     unipile: UnipileDep,
+    storage: StorageDep,
     body: SendIn,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     async def send() -> idempotency.Rendered:
         outcome = await service.send(
-            db, caller.workspace_id, body.contact_id, body.message, unipile=unipile
+            db,
+            caller.workspace_id,
+            body.contact_id,
+            body.message,
+            unipile=unipile,
+            attachments=body.attachments,
+            storage=storage,
         )
         return render_send(outcome)
 
+    # Defaults left out: a text-only request keeps the fingerprint it always had.
+    request = body.model_dump(exclude_defaults=True)
     (code, payload), replayed = await idempotency.run(
         db,
         caller.workspace_id,
         idempotency_key,
-        idempotency.fingerprint("POST", "/api/v1/messages/send", body.model_dump()),
+        idempotency.fingerprint("POST", "/api/v1/messages/send", request),
         send,
     )
     headers = {"Idempotent-Replayed": "true"} if replayed else None

@@ -2,10 +2,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from skylight.channels.types import ChannelType
-from skylight.files.schemas import AttachmentOut
+from skylight.files.schemas import AttachmentOut, FileId
+from skylight.files.service import MAX_ATTACHMENTS
 from skylight.kit.params import ResourceId, reject_nul
 from skylight.kit.time import ApiDateTime
 from skylight.messages.types import MAX_LENGTH
@@ -29,7 +38,24 @@ class SendIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     contact_id: ResourceId
-    message: Text = Field(description=f"Message text, 1 to {MAX_LENGTH} characters.")
+    # Before `message`, whose check needs it.
+    attachments: list[FileId] = Field(
+        default_factory=list,
+        max_length=MAX_ATTACHMENTS,
+        description="Files to send (ids from POST /api/v1/files), in order.",
+    )
+    message: Text | None = Field(
+        default=None,
+        validate_default=True,
+        description=f"Message text, 1 to {MAX_LENGTH} characters; optional with attachments.",
+    )
+
+    @field_validator("message")
+    @classmethod
+    def _text_or_files(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and not info.data.get("attachments"):
+            raise ValueError("Field required")
+        return value
 
 
 class MessageOut(BaseModel):

@@ -4,6 +4,7 @@ send stays pending until reconciliation settles it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,10 @@ from skylight.channels.types import HEALTHY, ChannelType
 from skylight.contacts.models import Contact
 from skylight.contacts.service import get_contact, is_opted_out
 from skylight.conversations.repository import ConversationRepository
+from skylight.files import service as files_service
+from skylight.files.models import File
+from skylight.files.storage import Storage, StorageError
+from skylight.integrations.unipile.attachments import Upload
 from skylight.integrations.unipile.client import UnipileClient
 from skylight.integrations.unipile.errors import (
     UnipileError,
@@ -43,6 +48,8 @@ class Route:
     account_id: str
     chat_id: str | None
     attendee_id: str
+    # Its files are read from storage when it is sent (and again if it is ever sent again).
+    has_attachments: bool = False
 
 
 def attendee_id(contact: Contact) -> str:
@@ -52,11 +59,16 @@ def attendee_id(contact: Contact) -> str:
 
 
 async def prepare(
-    session: AsyncSession, workspace_id: int, contact_id: int, text: str
+    session: AsyncSession,
+    workspace_id: int,
+    contact_id: int,
+    text: str,
+    files: Sequence[File] = (),
 ) -> Route | Message:
-    """Store an outbound message in the caller's transaction (so a campaign can link its
-    recipient to it atomically). Returns its route, or the message already failed on our side
-    (no channel, channel not OK)."""
+    """Store an outbound message (and its files, checked for its channel already, see
+    files.service.for_send) in the caller's transaction, so a campaign can link its recipient
+    to it atomically. Returns its route, or the message already failed on our side (no
+    channel, channel not OK)."""
     await lock_workspace_writes(session, workspace_id)
     contact = await get_contact(session, workspace_id, contact_id)
     channel = await ChannelRepository(session, workspace_id).get(contact.channel)
@@ -81,11 +93,12 @@ async def prepare(
             f"(sync_status {channel.sync_status}). Try again once it is OK."
         )
     await MessageRepository(session, workspace_id).add(message)
+    await files_service.attach(session, workspace_id, message.id, files)
     await ConversationRepository(session, workspace_id).record_message(
         contact_id=contact.id,
         channel=contact.channel,
         message_id=message.id,
-        content=text,
+        content=text or files_service.preview(files),
         at=now,
         unread_delta=0,
     )
@@ -104,17 +117,18 @@ async def prepare(
         account_id=channel.unipile_account_id,
         chat_id=chat.unipile_chat_id if chat else None,
         attendee_id=chat.attendee_provider_id if chat else attendee_id(contact),
+        has_attachments=bool(files),
     )
 
 
 async def _deliver(
-    unipile: UnipileClient, route: Route, text: str
+    unipile: UnipileClient, route: Route, text: str, uploads: Sequence[Upload]
 ) -> tuple[str | None, str | None]:
     """(Unipile message id, chat id). The first send starts the chat; later ones reuse it."""
     if route.chat_id is not None:
-        sent = await unipile.send_message(route.chat_id, text)
+        sent = await unipile.send_message(route.chat_id, text or None, uploads)
         return sent.message_id, route.chat_id
-    started = await unipile.start_chat(route.account_id, [route.attendee_id], text)
+    started = await unipile.start_chat(route.account_id, [route.attendee_id], text or None, uploads)
     return started.message_id, started.chat_id
 
 
@@ -161,11 +175,28 @@ async def _reload(repo: MessageRepository, message_id: int) -> Message:
     return message
 
 
-async def complete(db: Database, unipile: UnipileClient, route: Route, text: str) -> Message:
+async def complete(
+    db: Database,
+    unipile: UnipileClient,
+    route: Route,
+    text: str,
+    storage: Storage | None = None,
+) -> Message:
     """Call Unipile for a prepared message (no transaction open meanwhile) and record the
-    outcome: sent, failed with the reason, or still pending when Unipile did not confirm."""
+    outcome: sent, failed with the reason, or still pending when Unipile did not confirm.
+    `storage` holds the bytes of its files (a message with attachments needs it)."""
+    uploads: list[Upload] = []
+    if route.has_attachments:
+        assert storage is not None, "a message with attachments is sent with its storage"
+        try:
+            uploads = await files_service.outgoing(
+                db, storage, route.workspace_id, route.message_id
+            )
+        except StorageError as exc:
+            reason = f"Its files could not be read from storage: {exc}"
+            return await _record_problem(db, route, reason, unconfirmed=False)
     try:
-        unipile_id, chat_id = await _deliver(unipile, route, text)
+        unipile_id, chat_id = await _deliver(unipile, route, text, uploads)
     except UnipilePermanentError as exc:
         reason = exc.detail or exc.title or exc.type or "rejected"
         return await _record_problem(
@@ -207,15 +238,30 @@ SendOutcome = Sent | Refused | Undelivered
 
 
 async def send(
-    db: Database, workspace_id: int, contact_id: int, text: str, *, unipile: UnipileClient
+    db: Database,
+    workspace_id: int,
+    contact_id: int,
+    text: str | None,
+    *,
+    unipile: UnipileClient,
+    attachments: Sequence[str] = (),
+    storage: Storage | None = None,
 ) -> SendOutcome:
-    """Store the message, call Unipile with no transaction open, record the outcome."""
+    """Store the message, call Unipile with no transaction open, record the outcome. Files
+    (`attachments`, ids from POST /files) over their channel's limits raise ContentTooLarge or
+    Unprocessable before anything is stored or sent."""
     async with db.transaction() as session:
-        prepared = await prepare(session, workspace_id, contact_id, text)
+        files: list[File] = []
+        if attachments:
+            contact = await get_contact(session, workspace_id, contact_id)
+            files = await files_service.for_send(
+                session, workspace_id, attachments, contact.channel
+            )
+        prepared = await prepare(session, workspace_id, contact_id, text or "", files)
         opted_out = await is_opted_out(session, workspace_id, contact_id)
     if isinstance(prepared, Message):
         return Refused(prepared)
-    message = await complete(db, unipile, prepared, text)
+    message = await complete(db, unipile, prepared, text or "", storage)
     if message.status != MessageStatus.SENT:
         return Undelivered(message)
     return Sent(message, opted_out)

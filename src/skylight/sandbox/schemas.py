@@ -59,6 +59,14 @@ class InboundOut(BaseModel):
     unipile_chat_id: str
 
 
+class SentFileOut(BaseModel):
+    id: str
+    file_name: str
+    mimetype: str
+    size: int
+    sha256: str = Field(description="Of the bytes Unipile received.")
+
+
 class SentOut(BaseModel):
     account_id: str
     chat_id: str
@@ -66,6 +74,7 @@ class SentOut(BaseModel):
     text: str | None
     message_id: str
     timestamp: str
+    attachments: list[SentFileOut] = Field(default_factory=list)
 
 
 class FaultsIn(BaseModel):

@@ -50,6 +50,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from skylight.integrations.unipile.simulator import (
+    attachments,
     routes_accounts,
     routes_control,
     routes_messaging,
@@ -96,7 +97,7 @@ def create_simulator_app(config: SimulatorConfig) -> FastAPI:
     app.add_exception_handler(SimError, handle_sim_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
-    for module in (routes_accounts, routes_messaging, routes_webhooks, routes_control):
+    for module in (routes_accounts, routes_messaging, routes_webhooks, routes_control, attachments):
         app.include_router(module.router)
     app.add_middleware(SimulatorGate, state=state)
     return app

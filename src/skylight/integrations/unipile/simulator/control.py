@@ -6,7 +6,7 @@ from types import TracebackType
 from typing import Any, Literal, Self
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from skylight.integrations.unipile.errors import UnipileError
 from skylight.integrations.unipile.schemas import Account, Message, SourceStatus
@@ -24,6 +24,14 @@ class InboundResult(BaseModel):
     attendee_provider_id: str
 
 
+class SentFile(BaseModel):
+    id: str
+    file_name: str
+    mimetype: str
+    size: int
+    sha256: str
+
+
 class SentMessage(BaseModel):
     account_id: str
     chat_id: str
@@ -31,6 +39,7 @@ class SentMessage(BaseModel):
     text: str | None
     message_id: str
     timestamp: str
+    attachments: list[SentFile] = Field(default_factory=list)
 
 
 class SentLog(BaseModel):

@@ -120,6 +120,6 @@ async def emit_message_event(
             "message": message.text,
             "sender": webhook_attendee(account.type, sender),
             "attendees": [webhook_attendee(account.type, other)],
-            "attachments": [],
+            "attachments": list(message.attachments),
         }
         await enqueue(conn, state, webhook, body)

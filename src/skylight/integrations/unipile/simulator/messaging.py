@@ -121,6 +121,7 @@ async def add_message(
     chat_id: str,
     sender: sa.Row[Any],
     text: str | None,
+    attachments: list[dict[str, Any]] | None = None,
 ) -> str:
     is_sender = int(sender.is_self == 1)
     latest = (
@@ -145,6 +146,7 @@ async def add_message(
             # Outgoing messages wait for a delivery receipt; incoming ones were delivered to us.
             delivered=0 if is_sender else 1,
             seen_by={},
+            attachments=attachments or [],
         )
     )
     unread = t.chats.c.unread_count + (0 if is_sender else 1)
@@ -168,7 +170,7 @@ def render_message(row: Any) -> dict[str, Any]:
         "sender_id": row.sender_id,
         "sender_attendee_id": row.sender_attendee_id,
         "text": row.text,
-        "attachments": [],
+        "attachments": row.attachments,
         "timestamp": iso_ms(row.timestamp_ms),
         "is_sender": row.is_sender,
         "reactions": [],

@@ -19,6 +19,7 @@ from skylight.integrations.unipile.simulator.accounts import (
     render_account,
     set_status,
 )
+from skylight.integrations.unipile.simulator.attachments import sent_files
 from skylight.integrations.unipile.simulator.config import Faults
 from skylight.integrations.unipile.simulator.errors import SimError, invalid
 from skylight.integrations.unipile.simulator.events import emit_account_status, emit_message_event
@@ -180,17 +181,18 @@ async def sent(
         stmt = stmt.where(t.sent_log.c.account_id.in_(account_id))
     async with state.engine.begin() as conn:
         rows = (await conn.execute(stmt)).all()
-    items = [
-        {
-            "account_id": row.account_id,
-            "chat_id": row.chat_id,
-            "attendee_provider_id": row.attendee_provider_id,
-            "text": row.text,
-            "message_id": row.message_id,
-            "timestamp": iso_ms(row.timestamp_ms),
-        }
-        for row in rows
-    ]
+        items = [
+            {
+                "account_id": row.account_id,
+                "chat_id": row.chat_id,
+                "attendee_provider_id": row.attendee_provider_id,
+                "text": row.text,
+                "message_id": row.message_id,
+                "timestamp": iso_ms(row.timestamp_ms),
+                "attachments": await sent_files(conn, row.message_id),
+            }
+            for row in rows
+        ]
     return JSONResponse({"items": items})
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from skylight.integrations.unipile.simulator import attachments
 from skylight.integrations.unipile.simulator import tables as t
 from skylight.integrations.unipile.simulator.accounts import get_account
 from skylight.integrations.unipile.simulator.errors import SimError, invalid, missing
@@ -34,16 +35,18 @@ from skylight.integrations.unipile.simulator.state import SimulatorState, get_st
 router = APIRouter(prefix="/api/v1")
 
 
-async def _form(request: Request) -> dict[str, list[str]]:
-    """Multipart (what Unipile documents), urlencoded or JSON; every field as a list."""
+async def _form(request: Request) -> tuple[dict[str, list[str]], list[attachments.Incoming]]:
+    """Multipart (what Unipile documents), urlencoded or JSON; every field as a list, and the
+    `attachments` files (multipart only)."""
     if request.headers.get("content-type", "").startswith("application/json"):
         data = await request.json()
         if not isinstance(data, dict):
             raise invalid("Body must be an object")
-        return {k: v if isinstance(v, list) else [v] for k, v in data.items()}
-    form = await request.form()
+        return {k: v if isinstance(v, list) else [v] for k, v in data.items()}, []
+    form = await request.form(max_files=attachments.MAX_FILES + 1)
     try:
-        return {key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form}
+        fields = {key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form}
+        return fields, await attachments.read_uploads(form.getlist("attachments"))
     finally:
         await form.close()
 
@@ -61,10 +64,17 @@ async def _sendable_account(conn: AsyncConnection, account_id: str) -> Any:
 
 
 async def _record_send(
-    conn: AsyncConnection, state: SimulatorState, account: Any, chat_id: str, text: str | None
+    conn: AsyncConnection,
+    state: SimulatorState,
+    account: Any,
+    chat_id: str,
+    text: str | None,
+    files: list[attachments.Incoming],
 ) -> str:
     sender = await self_attendee(conn, account.id)
-    message_id = await add_message(conn, account, chat_id, sender, text)
+    kept = attachments.prepare(files)
+    message_id = await add_message(conn, account, chat_id, sender, text, attachments.rendered(kept))
+    await attachments.keep(conn, message_id, kept)
     chat = await get_chat_row(conn, chat_id)
     await conn.execute(
         sa.insert(t.sent_log).values(
@@ -83,7 +93,7 @@ async def _record_send(
 
 @router.post("/chats")
 async def start_chat(request: Request, state: SimulatorState = Depends(get_state)) -> JSONResponse:
-    fields = await _form(request)
+    fields, files = await _form(request)
     account_id, text = _one(fields, "account_id"), _one(fields, "text")
     attendees = [str(a) for a in fields.get("attendees_ids", [])]
     if not account_id or not attendees:
@@ -96,7 +106,9 @@ async def start_chat(request: Request, state: SimulatorState = Depends(get_state
         check_recipient(account.type, attendees[0])
         attendee = await attendee_for(conn, account, attendees[0], None)
         chat_id = await chat_for(conn, account.id, attendee)
-        message_id = await _record_send(conn, state, account, chat_id, text) if text else None
+        message_id = None
+        if text or files:
+            message_id = await _record_send(conn, state, account, chat_id, text, files)
     body = {"object": "ChatStarted", "chat_id": chat_id, "message_id": message_id}
     return JSONResponse(body, status_code=201)
 
@@ -105,14 +117,15 @@ async def start_chat(request: Request, state: SimulatorState = Depends(get_state
 async def send_message(
     chat_id: str, request: Request, state: SimulatorState = Depends(get_state)
 ) -> JSONResponse:
-    text = _one(await _form(request), "text")
-    if not text:
-        raise missing("text is required")
+    fields, files = await _form(request)
+    text = _one(fields, "text")
+    if not text and not files:
+        raise missing("text or attachments is required")
     check_text(text)
     async with state.engine.begin() as conn:
         chat = await get_chat_row(conn, chat_id)
         account = await _sendable_account(conn, chat.account_id)
-        message_id = await _record_send(conn, state, account, chat.id, text)
+        message_id = await _record_send(conn, state, account, chat.id, text, files)
     return JSONResponse({"object": "MessageSent", "message_id": message_id}, status_code=201)
 
 

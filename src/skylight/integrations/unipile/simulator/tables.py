@@ -5,7 +5,7 @@ No column ever holds an Instagram password: the simulator checks it and forgets 
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -75,6 +75,7 @@ messages = Table(
     Column("seen", Integer, nullable=False),
     Column("delivered", Integer, nullable=False),
     Column("seen_by", JSON, nullable=False),
+    Column("attachments", JSON, nullable=False),
 )
 
 webhooks = Table(
@@ -117,4 +118,16 @@ sent_log = Table(
     Column("text", Text),
     Column("message_id", String, nullable=False),
     Column("timestamp_ms", Integer, nullable=False),
+)
+
+# The bytes of attachments; what Unipile says of them is on their message (`attachments`).
+attachment_files = Table(
+    "attachment_files",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String, nullable=False, unique=True),
+    Column("message_id", String, nullable=False, index=True),
+    Column("file_name", String, nullable=False),
+    Column("mimetype", String, nullable=False),
+    Column("data", LargeBinary, nullable=False),
 )
