@@ -29,7 +29,7 @@ async def _stored(db: Database, workspace_id: int, text: str) -> int:
                 format=source.format,
                 delimiter=source.delimiter,
                 total=source.total,
-                source=source.text,
+                source=source.data,
             )
         )
         return job.id

@@ -67,7 +67,7 @@ async def start(
                 delimiter=source.delimiter,
                 filename=filename[:255] if filename else None,
                 total=source.total,
-                source=source.text,
+                source=source.data,
             )
         )
         await enqueue(

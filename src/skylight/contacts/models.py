@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from skylight.channels.types import ChannelType, channel_type_enum
@@ -55,7 +55,8 @@ class ContactImport(TimestampMixin, Base):
     row_errors: Mapped[str] = mapped_column(Text, default="[]")
     # Why the import stopped, when it failed as a whole.
     error: Mapped[str | None] = mapped_column(Text, default=None)
-    # The uploaded rows as text; dropped when the import ends. Deferred: only the job reads it.
-    source: Mapped[str | None] = deferred(mapped_column(Text, default=None))
+    # The uploaded rows (UTF-8 CSV); dropped when the import ends. Deferred: only the job
+    # reads it.
+    source: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, default=None))
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,7 +1,7 @@
 """The rows of a bulk import: read from its stored text, then checked and normalised one at a
 time. No database here, so a job can read them again after a restart and tests check them alone.
 
-Whatever is uploaded (CSV, or a JSON array) is stored as CSV text; a row's `line` is its line in
+Whatever is uploaded (CSV, or a JSON array) is stored as UTF-8 CSV; a row's `line` is its line in
 the CSV file (the header is line 1), or for a JSON array its position in the array (from 1)."""
 
 from __future__ import annotations
@@ -58,10 +58,16 @@ class RowError:
     reason: str
 
 
-def sniff_delimiter(text: str) -> str:
+def sniff_delimiter(first_line: str) -> str:
     """Spreadsheets in many locales save CSV with ';' (or tabs): whichever the header uses most."""
-    header = text.split("\n", 1)[0]
-    return max(DELIMITERS, key=header.count) if any(d in header for d in DELIMITERS) else ","
+    found = [d for d in DELIMITERS if d in first_line]
+    return max(found, key=first_line.count) if found else ","
+
+
+def text_of(data: bytes) -> io.TextIOWrapper:
+    """The stored rows read as text a little at a time (never the whole file as one str: with
+    one Arabic letter in it, a str takes two bytes a character)."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
 
 
 def header_columns(header: list[str]) -> dict[str, int]:
@@ -82,9 +88,9 @@ def check_header(columns: dict[str, int]) -> None:
         )
 
 
-def records(text: str, fmt: str, delimiter: str) -> Iterator[Row]:
+def records(data: bytes, fmt: str, delimiter: str) -> Iterator[Row]:
     """Every row that is not blank, in order."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(text_of(data), delimiter=delimiter)
     columns = header_columns(next(reader, []))
     start = reader.line_num + 1
     for position, fields in enumerate(reader, 1):

@@ -21,7 +21,7 @@ MAX_REPORTED = 20
 
 @dataclass(frozen=True)
 class Source:
-    text: str
+    data: bytes  # UTF-8 CSV, as uploaded (or made from the JSON array)
     format: str
     delimiter: str
     total: int
@@ -31,42 +31,47 @@ def _refuse(message: str, problem: str) -> Unprocessable:
     return Unprocessable(message, errors={"file": [problem]})
 
 
-def _decode(data: bytes) -> str:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise _refuse(
-            "The file is not UTF-8 text.",
-            f"Byte {exc.start + 1} is not UTF-8: save the file as 'CSV UTF-8'.",
-        ) from None
-    if "\x00" in text:
+def _not_utf8() -> Unprocessable:
+    return _refuse(
+        "The file is not UTF-8 text.", "Save the file as 'CSV UTF-8' and upload it again."
+    )
+
+
+def _first_line(data: bytes) -> str:
+    if b"\x00" in data:  # PostgreSQL could store it, but no CSV means it
         raise _refuse("The file contains NUL characters.", "Remove the NUL characters.")
-    return text
+    try:
+        return rows.text_of(data).readline()
+    except UnicodeDecodeError:
+        raise _not_utf8() from None
 
 
-def _count(text: str, fmt: str, delimiter: str, max_rows: int) -> int:
+def _count(data: bytes, fmt: str, delimiter: str, max_rows: int) -> int:
+    """The rows, read once through: also proves the whole file is UTF-8 CSV without NUL."""
     total = 0
     try:
-        for _ in rows.records(text, fmt, delimiter):
+        for _ in rows.records(data, fmt, delimiter):
             total += 1
             if total > max_rows:
                 raise _refuse(
                     f"An import takes at most {max_rows:,} rows.",
                     f"More than {max_rows:,} rows: split the file.",
                 )
+    except UnicodeDecodeError:
+        raise _not_utf8() from None
     except csv.Error as exc:
         raise _refuse("The file is not valid CSV.", str(exc)) from None
     return total
 
 
 def from_csv(data: bytes, max_rows: int) -> Source:
-    text = _decode(data)
-    if not text.strip():
-        raise _refuse("The file is empty.", "The file has no header and no rows.")
-    delimiter = rows.sniff_delimiter(text)
-    header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    first = _first_line(data)
+    if not first.strip():
+        raise _refuse("The file is empty.", "The file has no header line.")
+    delimiter = rows.sniff_delimiter(first)
+    header = next(csv.reader([first], delimiter=delimiter), [])
     rows.check_header(rows.header_columns(header))
-    return Source(text, "csv", delimiter, _count(text, "csv", delimiter, max_rows))
+    return Source(data, "csv", delimiter, _count(data, "csv", delimiter, max_rows))
 
 
 def _json_problems(items: list[Any]) -> dict[str, list[str]]:
@@ -89,10 +94,10 @@ def _json_problems(items: list[Any]) -> dict[str, list[str]]:
     return problems
 
 
-def from_json(data: bytes, max_rows: int) -> Source:
-    """The array as CSV text (one stored form for both), its rows numbered by position."""
+def from_json(body: bytes, max_rows: int) -> Source:
+    """The array as UTF-8 CSV (one stored form for both), its rows numbered by position."""
     try:
-        items = json.loads(data)
+        items = json.loads(body)
     except (ValueError, RecursionError):
         raise Unprocessable(
             "The body is not valid JSON.", errors={"body": ["Send a JSON array of contacts."]}
@@ -114,5 +119,5 @@ def from_json(data: bytes, max_rows: int) -> Source:
     writer.writerow(rows.COLUMNS)
     for item in items:
         writer.writerow([item.get(column) or "" for column in rows.COLUMNS])
-    text = out.getvalue()
-    return Source(text, "json", ",", _count(text, "json", ",", max_rows))
+    data = out.getvalue().encode()
+    return Source(data, "json", ",", _count(data, "json", ",", max_rows))
