@@ -3,11 +3,12 @@ bench/results/latest.md.
 
 Environment knobs (defaults are the full run):
   BENCH_DATABASES   sqlite,postgres
-  BENCH_ONLY        send,reads,inbound,memory
+  BENCH_ONLY        send,reads,inbound,memory,import
   BENCH_QUICK=1     small counts, a smoke run of the bench itself (not for the README)
   BENCH_MEMORY_SENDS  sends between the two RSS readings (default 20000; the issue asks
                       for 100000, which takes most of an hour at this machine's ~40 sends/s)
   BENCH_PROPOSED_INDEX=1  reads also run with the index the EXPLAIN asks for
+  BENCH_IMPORT_ROWS rows of the contact import (default 100000; 5000 with BENCH_QUICK)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 from bench import report
+from bench.contacts_import import ImportResult, contacts_import
 from bench.databases import KINDS, postgres_version
 from bench.inbound import InboundResult, inbound
 from bench.memory import MemoryResult, memory
@@ -38,7 +40,7 @@ def _env_list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
 async def main() -> int:
     quick = os.environ.get("BENCH_QUICK") == "1"
     kinds = _env_list("BENCH_DATABASES", KINDS)
-    only = _env_list("BENCH_ONLY", ("send", "reads", "inbound", "memory"))
+    only = _env_list("BENCH_ONLY", ("send", "reads", "inbound", "memory", "import"))
     sends = 300 if quick else 3000
     slow_sends = 100 if quick else 1000
     sizes = (1_000, 10_000) if quick else (10_000, 100_000, 1_000_000)
@@ -46,12 +48,14 @@ async def main() -> int:
     events = 500 if quick else 5000
     memory_sends = int(os.environ.get("BENCH_MEMORY_SENDS", "2000" if quick else "20000"))
     proposed = os.environ.get("BENCH_PROPOSED_INDEX") == "1"
+    import_rows = int(os.environ.get("BENCH_IMPORT_ROWS", "5000" if quick else "100000"))
 
     send_results: list[SendResult] = []
     read_results: list[ReadResult] = []
     proposed_results: list[ReadResult] = []
     inbound_results: list[InboundResult] = []
     memory_results: list[MemoryResult] = []
+    import_results: list[ImportResult] = []
     plans: dict[str, str] = {}
     started = time.monotonic()
     load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -90,6 +94,11 @@ async def main() -> int:
                         kind, work / f"inbound-{kind}", events=events, concurrency=CONCURRENCY
                     )
                 )
+            if "import" in only:
+                _say(f"contact import of {import_rows} rows on {kind}")
+                import_results.append(
+                    await contacts_import(kind, work / f"import-{kind}", rows=import_rows)
+                )
         if "memory" in only:
             _say(f"memory: {memory_sends} sends on sqlite")
             memory_results.append(
@@ -109,6 +118,7 @@ async def main() -> int:
         else [],
         report.inbound_table(inbound_results, CONCURRENCY) if inbound_results else [],
         report.memory_table(memory_results) if memory_results else [],
+        report.import_table(import_results) if import_results else [],
     ):
         if table:
             lines += ["", *table]
@@ -126,6 +136,7 @@ async def main() -> int:
         *(e for r in send_results for e in r.ours.errors + r.floor.errors),
         *(e for r in inbound_results for e in r.stats.errors),
         *(e for r in memory_results for e in r.stats.errors),
+        *(e for r in import_results for e in r.errors),
         *(e for r in read_results + proposed_results for s in r.stats.values() for e in s.errors),
     ]
     lost = [r for r in inbound_results if r.stored != r.stats.count]

@@ -8,6 +8,7 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.contacts_import import ImportResult
 from bench.inbound import InboundResult
 from bench.memory import MemoryResult
 from bench.reads import ReadResult
@@ -123,4 +124,22 @@ def memory_table(results: list[MemoryResult]) -> list[str]:
             f"| {r.after / MIB:.0f} MiB | {(r.after - r.warmed) / MIB:+.1f} MiB "
             f"| {r.stats.rps:.0f} | {_errors(len(r.stats.errors))} |"
         )
+    return lines
+
+
+def import_table(results: list[ImportResult]) -> list[str]:
+    lines = [
+        "### Contact import: `POST /api/v1/contacts/imports` (CSV), one server process",
+        "",
+        "| database | run | rows | created | updated | seconds | rows/s | upload s "
+        "| RSS before | peak RSS growth |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        for label, run in (("new contacts", r.first), ("same file again", r.again)):
+            lines.append(
+                f"| {r.database} | {label} | {run.rows} | {run.created} | {run.updated} "
+                f"| {run.seconds:.1f} | {run.rows_per_second:.0f} | {run.upload_seconds:.2f} "
+                f"| {run.rss_before / MIB:.0f} MiB | {run.growth / MIB:+.1f} MiB |"
+            )
     return lines
