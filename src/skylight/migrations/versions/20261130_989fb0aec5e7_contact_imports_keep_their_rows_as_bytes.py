@@ -2,7 +2,7 @@
 instead of text that Python holds whole (two bytes a character once one is Arabic)
 
 Revision ID: 989fb0aec5e7
-Revises: e60fed98a47a
+Revises: bd9761bff9c8
 Create Date: 2026-11-30 17:46:03.877405
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "989fb0aec5e7"
-down_revision: str | None = "e60fed98a47a"
+down_revision: str | None = "bd9761bff9c8"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
