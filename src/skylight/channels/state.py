@@ -5,11 +5,14 @@ duplicated webhooks are harmless."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from skylight.channels.models import AttemptState, Channel, ChannelAttempt
 from skylight.channels.types import HEALTHY, ChannelType, SyncStatus
 from skylight.integrations.unipile.schemas import Account
+
+logger = logging.getLogger("skylight.channels")
 
 # Source statuses and webhook-only messages -> the seed's sync_status.
 _DIRECT = {
@@ -26,6 +29,16 @@ _DIRECT = {
 }
 _CREATED = {"OK", "RECONNECTED", "SYNC_SUCCESS", "CREATION_SUCCESS"}
 _FAILURES = {"ERROR", "CREDENTIALS", "STOPPED", "PERMISSIONS", "DELETED"}
+_KNOWN = _DIRECT.keys() | _CREATED
+
+
+def known_status(upstream: str) -> str:
+    """Unipile may add statuses: one we do not know is kept in the log and treated as ERROR
+    (our API shows only the seed's values), never a crash."""
+    if upstream in _KNOWN:
+        return upstream
+    logger.warning("unknown Unipile account status %r, shown as ERROR", upstream)
+    return "ERROR"
 
 
 def apply_upstream_status(
@@ -33,6 +46,7 @@ def apply_upstream_status(
 ) -> bool:
     """Apply one Unipile status to the channel (if this account is its current one) and to the
     attempt that created the account. Returns whether anything visible changed."""
+    upstream = known_status(upstream)
     before = _snapshot(channel, attempt)
     created = upstream in _CREATED
     if attempt is not None:

@@ -8,6 +8,7 @@ from contextvars import ContextVar
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.core import TyperGroup
@@ -49,7 +50,8 @@ async def unit_of_work() -> AsyncIterator[AsyncSession]:
 
 
 class CommandGroup(TyperGroup):
-    """Domain errors end a command with one red line and exit code 1, not a traceback."""
+    """Domain errors end a command with one red line and exit code 1, bad settings (e.g. a
+    malformed SKYLIGHT_UNIPILE_DSN) with one line per setting and exit code 2; no traceback."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -57,3 +59,12 @@ class CommandGroup(TyperGroup):
         except SkylightError as exc:
             err_console.print(f"[red]{exc.message}[/red]")
             raise typer.Exit(1) from None
+        except ValidationError as exc:
+            if exc.title != Settings.__name__:
+                raise
+            err_console.print(f"[red]Invalid configuration ({exc.error_count()} problem(s)):[/red]")
+            for error in exc.errors():
+                name = "SKYLIGHT_" + "_".join(str(p) for p in error["loc"]).upper()
+                reason = error["msg"].removeprefix("Value error, ")
+                err_console.print(f"[red]  {name}: {reason}[/red]")
+            raise typer.Exit(2) from None

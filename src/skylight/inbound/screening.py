@@ -39,8 +39,12 @@ def too_long(payload: MessagingWebhookPayload | AccountStatusWebhookPayload) -> 
             "chat_id": (payload.chat_id, MAX_ID),
             "message_id": (payload.message_id, MAX_ID),
             "event": (payload.event, MAX_EVENT),
-            "sender.attendee_provider_id": (payload.sender.attendee_provider_id, MAX_PROVIDER_ID),
         }
+        if payload.sender is not None:  # read and reaction events may have none
+            fields["sender.attendee_provider_id"] = (
+                payload.sender.attendee_provider_id,
+                MAX_PROVIDER_ID,
+            )
         for n, attendee in enumerate(payload.attendees):
             fields[f"attendees.{n}.attendee_provider_id"] = (
                 attendee.attendee_provider_id,

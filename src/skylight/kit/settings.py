@@ -10,6 +10,8 @@ from limits import parse as parse_rate
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from skylight.kit.dsn import normalize_dsn
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -25,10 +27,13 @@ class Settings(BaseSettings):
     # The address Unipile (or the simulator) uses to reach our inbound webhook endpoint.
     public_url: str | None = None
 
-    # Unset DSN means sandbox mode: an embedded Unipile simulator.
+    # Unset DSN means sandbox mode: an embedded Unipile simulator. As Unipile's dashboard shows
+    # it (api8.unipile.com:13443) or as a URL (https://..., http://... for a local simulator).
     unipile_dsn: str | None = None
     unipile_api_key: SecretStr | None = None
     unipile_timeout_seconds: float = Field(default=15.0, gt=0)
+    # Creating an account and solving a checkpoint log in to the provider: tens of seconds.
+    unipile_auth_timeout_seconds: float = Field(default=90.0, gt=0)
     unipile_max_retries: int = Field(default=3, ge=0, le=10)
     # Shared secret Unipile sends back in a header on every webhook; generated if unset.
     unipile_webhook_secret: SecretStr | None = None
@@ -131,6 +136,12 @@ class Settings(BaseSettings):
     prometheus_multiproc_dir: Path | None = Field(default=None, alias="PROMETHEUS_MULTIPROC_DIR")
     # On SIGTERM, how long in-flight requests may take before the server stops anyway.
     shutdown_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("unipile_dsn")
+    @classmethod
+    def _dsn(cls, value: str | None) -> str | None:
+        # An empty variable is the same as none: sandbox mode.
+        return normalize_dsn(value) if value and value.strip() else None
 
     @field_validator("rate_limit_per_key", "rate_limit_failed_auth_per_ip")
     @classmethod

@@ -10,6 +10,7 @@ import pytest
 from skylight.integrations.unipile import UnipileClient, whatsapp_provider_id
 from skylight.integrations.unipile.errors import (
     UnipileAccountDisconnected,
+    UnipileApiKeyRejected,
     UnipileBadRequest,
     UnipileInvalidRecipient,
     UnipileNotFound,
@@ -94,7 +95,9 @@ async def test_wrong_api_key(sim: Sim) -> None:
     async with UnipileClient(sim.url, "not-the-key", max_retries=0) as client:
         with pytest.raises(UnipileUnauthorized) as caught:
             await client.list_accounts()
-    assert caught.value.type == "errors/invalid_credentials"
+    # Our key refused: errors/missing_credentials (invalid_credentials is a wrong password).
+    assert isinstance(caught.value, UnipileApiKeyRejected)
+    assert caught.value.type == "errors/missing_credentials"
     assert "not-the-key" not in str(caught.value)
 
 
@@ -125,8 +128,10 @@ async def test_invalid_whatsapp_recipient(sim: Sim, attendee: str, error_type: s
 
 async def test_unreachable_instagram_user(sim: Sim) -> None:
     account_id = await connected_instagram(sim)
+    bob = await sim.client.get_user(account_id, "unreachable_bob")
+    assert bob.chat_attendee_id is not None
     with pytest.raises(UnipileInvalidRecipient) as caught:
-        await sim.client.start_chat(account_id, ["unreachable_bob"], "hi")
+        await sim.client.start_chat(account_id, [bob.chat_attendee_id], "hi")
     assert caught.value.type == "errors/user_unreachable"
 
 

@@ -1,14 +1,18 @@
-"""Unipile account objects: connect, checkpoints, lists, lifecycle answers."""
+"""Unipile account objects: connect, checkpoints, lists, lifecycle answers, user profiles.
+
+Only the fields SkyLight reads are required; see base_schema for the tolerance rules."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from skylight.integrations.unipile.base_schema import UnipileModel
+from skylight.integrations.unipile.base_schema import UnipileModel, skip_unreadable
 
+# The six source statuses Unipile documents. Others may appear one day: they are kept as they
+# come (a str) and shown as ERROR by our API (channels.state).
 SourceStatus = Literal["OK", "CONNECTING", "CREDENTIALS", "PERMISSIONS", "STOPPED", "ERROR"]
 SOURCE_STATUSES: tuple[SourceStatus, ...] = (
     "OK",
@@ -24,8 +28,8 @@ CheckpointType = Literal[
 
 
 class AccountSource(UnipileModel):
-    id: str
-    status: SourceStatus
+    id: str = ""
+    status: str
 
 
 class ConnectionParams(UnipileModel):
@@ -34,26 +38,25 @@ class ConnectionParams(UnipileModel):
 
 
 class Account(UnipileModel):
-    object: Literal["Account"]
+    object: Literal["Account"] = "Account"
     type: str
     id: str
-    name: str
-    created_at: datetime
+    name: str = ""
+    created_at: datetime | None = None
     connection_params: ConnectionParams = Field(default_factory=ConnectionParams)
-    groups: list[str]
-    sources: list[AccountSource]
-    current_signature: str | None = None
+    groups: list[str] = Field(default_factory=list)
+    sources: list[AccountSource] = Field(default_factory=list)
 
     @property
-    def status(self) -> SourceStatus | None:
+    def status(self) -> str | None:
         """The messaging source's status (WA/TG/IG accounts have a single source)."""
         return self.sources[0].status if self.sources else None
 
 
 class AccountList(UnipileModel):
-    object: Literal["AccountList"]
-    items: list[Account]
-    cursor: str | None
+    object: Literal["AccountList"] = "AccountList"
+    items: Annotated[list[Account], skip_unreadable(Account)]
+    cursor: str | None = None
 
 
 class AccountCreated(UnipileModel):
@@ -67,9 +70,10 @@ class AccountReconnected(UnipileModel):
 
 
 class CheckpointDetail(UnipileModel):
-    type: CheckpointType
+    # A str, not CheckpointType: a new kind of checkpoint must not make the answer unreadable.
+    type: str
     qrcode: str | None = None
-    source: Literal["SMS", "APP"] | None = None
+    source: str | None = None
     public_key: str | None = None
     data: str | None = None
     contract_options: list[dict[str, Any]] | None = None
@@ -81,10 +85,40 @@ class Checkpoint(UnipileModel):
     checkpoint: CheckpointDetail
 
 
+class CheckpointResent(UnipileModel):
+    """Any 2xx object: Unipile documents no shape for a resend (``CheckpointResend`` seen)."""
+
+    object: str | None = None
+
+
 class AccountDeleted(UnipileModel):
-    object: Literal["AccountDeleted"]
+    object: Literal["AccountDeleted"] = "AccountDeleted"
 
 
 class AccountRestarted(UnipileModel):
-    object: Literal["AccountRestarted"]
+    object: Literal["AccountRestarted"] = "AccountRestarted"
     account_id: str | None = None
+
+
+class UserProfile(UnipileModel):
+    """``GET /users/{identifier}``: who a username or phone is on the account's network."""
+
+    object: Literal["UserProfile"] = "UserProfile"
+    provider: str
+    provider_id: str | None = None
+    # Instagram: what a new chat is addressed to (differs from provider_id).
+    provider_messaging_id: str | None = None
+    pk: int | str | None = None  # Instagram, in the SDK 1.9.3 schema
+    id: str | None = None  # WhatsApp
+    username: str | None = None
+    public_identifier: str | None = None
+
+    @property
+    def chat_attendee_id(self) -> str | None:
+        """The internal id a new chat takes in ``attendees_ids``."""
+        if self.provider == "INSTAGRAM":
+            pk = str(self.pk) if self.pk is not None else None
+            return self.provider_messaging_id or self.provider_id or pk
+        if self.provider == "WHATSAPP":
+            return self.id or self.provider_id
+        return self.provider_id

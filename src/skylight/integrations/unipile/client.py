@@ -23,9 +23,11 @@ from skylight.integrations.unipile.schemas import (
     ChatList,
     ChatStarted,
     Checkpoint,
+    CheckpointResent,
     Message,
     MessageList,
     MessageSent,
+    UserProfile,
     WebhookCreated,
     WebhookDeleted,
     WebhookList,
@@ -38,6 +40,7 @@ from skylight.integrations.unipile.wire import (
     page_params,
     validate,
 )
+from skylight.kit.dsn import normalize_dsn
 
 
 class UnipileClient:
@@ -49,6 +52,7 @@ class UnipileClient:
         api_key: str,
         *,
         timeout: float = 15.0,
+        auth_timeout: float = 90.0,
         max_retries: int = 3,
         backoff_base: float = 0.2,
         http: httpx.AsyncClient | None = None,
@@ -61,7 +65,12 @@ class UnipileClient:
             limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
         )
         policy = RetryPolicy(max_retries=max_retries, backoff_base=backoff_base)
-        self._t = Transport(self._http, base_url, api_key, timeout=timeout, policy=policy)
+        # Logging in to a provider (connect, reconnect, solving a checkpoint) can take tens of
+        # seconds at Unipile: those calls get ``auth_timeout`` instead of ``timeout``.
+        self._auth_timeout = max(auth_timeout, timeout)
+        self._t = Transport(
+            self._http, normalize_dsn(base_url), api_key, timeout=timeout, policy=policy
+        )
 
     def __repr__(self) -> str:
         return f"UnipileClient({self._t!r})"
@@ -94,7 +103,13 @@ class UnipileClient:
         body = drop_none(
             {"provider": provider, "username": username, "password": password, "country": country}
         )
-        data = await self._t.request("POST", "/accounts", json_body=body, secrets=[password or ""])
+        data = await self._t.request(
+            "POST",
+            "/accounts",
+            json_body=body,
+            secrets=[password or ""],
+            attempt_seconds=self._auth_timeout,
+        )
         result: AccountCreated | Checkpoint = one_of(data, AccountCreated, Checkpoint)
         return result
 
@@ -102,16 +117,19 @@ class UnipileClient:
         self, account_id: str, provider: str, code: str
     ) -> AccountCreated | AccountReconnected | Checkpoint:
         body = {"account_id": account_id, "provider": provider, "code": code}
-        data = await self._t.request("POST", "/accounts/checkpoint", json_body=body)
+        data = await self._t.request(
+            "POST", "/accounts/checkpoint", json_body=body, attempt_seconds=self._auth_timeout
+        )
         result: AccountCreated | AccountReconnected | Checkpoint = one_of(
             data, AccountCreated, AccountReconnected, Checkpoint
         )
         return result
 
-    async def resend_checkpoint(self, account_id: str, provider: str) -> Checkpoint:
+    async def resend_checkpoint(self, account_id: str, provider: str) -> CheckpointResent:
+        """Unipile documents no answer for a resend: any 2xx JSON object is a success."""
         body = {"account_id": account_id, "provider": provider}
         data = await self._t.request("POST", "/accounts/checkpoint/resend", json_body=body)
-        return validate(Checkpoint, data)
+        return validate(CheckpointResent, data)
 
     async def get_account(self, account_id: str) -> Account:
         return validate(Account, await self._t.request("GET", f"/accounts/{account_id}"))
@@ -129,12 +147,15 @@ class UnipileClient:
     async def reconnect_account(
         self, account_id: str, provider: str, **credentials: str
     ) -> AccountReconnected | Checkpoint:
-        body = {"provider": provider, **credentials}
+        """Keeps the account id, its chats and webhooks (deleting and connecting again would
+        lose them). WhatsApp/Telegram answer with a new QR code checkpoint."""
+        body = {"provider": provider, "account_id": account_id, **credentials}
         data = await self._t.request(
             "POST",
             f"/accounts/{account_id}",
             json_body=body,
             secrets=[credentials.get("password", "")],
+            attempt_seconds=self._auth_timeout,
         )
         result: AccountReconnected | Checkpoint = one_of(data, AccountReconnected, Checkpoint)
         return result
@@ -142,6 +163,15 @@ class UnipileClient:
     async def restart_account(self, account_id: str) -> AccountRestarted:
         data = await self._t.request("POST", f"/accounts/{account_id}/restart")
         return validate(AccountRestarted, data)
+
+    # Users
+
+    async def get_user(self, account_id: str, identifier: str) -> UserProfile:
+        """A username, phone or provider id on the account's network; UnipileNotFound when
+        there is no such user. ``chat_attendee_id`` is what a new chat is addressed to."""
+        path = f"/users/{quote(identifier, safe='')}"
+        data = await self._t.request("GET", path, params={"account_id": account_id})
+        return validate(UserProfile, data)
 
     # Messaging
 
@@ -263,8 +293,13 @@ class UnipileClient:
     def iter_accounts(self, page_size: int = 100) -> AsyncIterator[Account]:
         return iterate_pages(lambda c: self.list_accounts(cursor=c, limit=page_size))
 
-    def iter_chats(self, account_id: str, page_size: int = 100) -> AsyncIterator[Chat]:
-        return iterate_pages(lambda c: self.list_chats(account_id, cursor=c, limit=page_size))
+    def iter_chats(
+        self, account_id: str, page_size: int = 100, after: Timestamp = None
+    ) -> AsyncIterator[Chat]:
+        """Every chat, or only those with activity after ``after`` (exclusive)."""
+        return iterate_pages(
+            lambda c: self.list_chats(account_id, cursor=c, limit=page_size, after=after)
+        )
 
     def iter_chat_messages(self, chat_id: str, page_size: int = 100) -> AsyncIterator[Message]:
         return iterate_pages(lambda c: self.list_chat_messages(chat_id, cursor=c, limit=page_size))

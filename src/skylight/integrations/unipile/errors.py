@@ -80,6 +80,18 @@ class UnipileCheckpointError(UnipileUnauthorized):
     """401 ``errors/invalid_checkpoint_solution`` or ``errors/checkpoint_error``."""
 
 
+class UnipileInvalidCredentials(UnipileUnauthorized):
+    """401 ``errors/invalid_credentials``: the provider refused the login (a wrong password)."""
+
+
+class UnipileApiKeyRejected(UnipileUnauthorized):
+    """401 ``errors/missing_credentials``: Unipile refused *our* API key (configuration)."""
+
+
+class UnipileCaptchaRequired(UnipileUnauthorized):
+    """401 ``errors/captcha_not_supported``: the provider wants a captcha solved."""
+
+
 class UnipileAccountDisconnected(UnipileUnauthorized):
     """401 ``errors/disconnected_account``: the account must be reconnected first."""
 
@@ -100,6 +112,15 @@ class UnipileInvalidRecipient(UnipileUnprocessable):
     """422 about the recipient: not on the network, unreachable, blocked, no connection."""
 
 
+class UnipileAuthenticationInProgress(UnipilePermanentError):
+    """425: another authentication of this account is running; wait for it to end."""
+
+
+class UnipileAuthenticationExpired(UnipilePermanentError):
+    """500 ``errors/authentication_intent_error``: the login intent expired or was killed;
+    repeating is useless, the authentication has to start again."""
+
+
 class UnipileProtocolError(UnipileError):
     """Unipile answered with a body that is not the JSON we expect."""
 
@@ -112,25 +133,32 @@ RECIPIENT_ERROR_TYPES = frozenset(
         "errors/blocked_recipient",
     }
 )
-CHECKPOINT_ERROR_TYPES = frozenset(
-    {"errors/invalid_checkpoint_solution", "errors/checkpoint_error"}
-)
+
+
+UNAUTHORIZED_TYPES: dict[str, type[UnipileUnauthorized]] = {
+    "errors/invalid_checkpoint_solution": UnipileCheckpointError,
+    "errors/checkpoint_error": UnipileCheckpointError,
+    "errors/disconnected_account": UnipileAccountDisconnected,
+    "errors/invalid_credentials": UnipileInvalidCredentials,
+    "errors/missing_credentials": UnipileApiKeyRejected,
+    "errors/captcha_not_supported": UnipileCaptchaRequired,
+}
 
 
 def error_class_for(status: int, error_type: str | None) -> type[UnipileError]:
     """The exception class for an HTTP error status and Unipile ``type``."""
     if status == 429:
         return UnipileRateLimited
+    if status == 500 and error_type == "errors/authentication_intent_error":
+        return UnipileAuthenticationExpired
     if status >= 500 or status == 408:
         return UnipileServerError
     if status == 400:
         return UnipileBadRequest
     if status == 401:
-        if error_type in CHECKPOINT_ERROR_TYPES:
-            return UnipileCheckpointError
-        if error_type == "errors/disconnected_account":
-            return UnipileAccountDisconnected
-        return UnipileUnauthorized
+        return UNAUTHORIZED_TYPES.get(error_type or "", UnipileUnauthorized)
+    if status == 425:
+        return UnipileAuthenticationInProgress
     if status == 403:
         return UnipileForbidden
     if status == 404:

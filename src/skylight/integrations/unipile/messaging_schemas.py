@@ -1,101 +1,102 @@
-"""Unipile chats, messages and attendees."""
+"""Unipile chats, messages and attendees.
+
+Only the fields SkyLight reads are required; see base_schema for the tolerance rules."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
-from skylight.integrations.unipile.base_schema import Flag, UnipileModel
+from skylight.integrations.unipile.base_schema import UnipileModel, skip_unreadable
+
+
+def _as_flag(value: Any) -> Any:
+    # Unipile's flags are 0/1; a JSON boolean or a null is read as what it means.
+    if value is None or isinstance(value, bool):
+        return int(bool(value))
+    return value
+
+
+# Read leniently; the simulator (and the SDK contract test) pin the exact 0/1 integers.
+ReadFlag = Annotated[Literal[0, 1], BeforeValidator(_as_flag)]
 
 
 class Reaction(UnipileModel):
     value: str
-    sender_id: str
-    is_sender: bool  # the one real boolean among Unipile's 0/1 flags
+    sender_id: str | None = None
+    is_sender: bool = False  # the one real boolean among Unipile's 0/1 flags
 
 
 class Message(UnipileModel):
     # The copy embedded as a chat's ``lastMessage`` may come without ``object``.
     object: Literal["Message"] = "Message"
     id: str
-    account_id: str
-    chat_id: str
-    chat_provider_id: str
-    provider_id: str
-    sender_id: str
-    sender_attendee_id: str
-    text: str | None
-    attachments: list[dict[str, Any]]
+    account_id: str | None = None
+    chat_id: str | None = None
+    provider_id: str | None = None
+    sender_id: str | None = None
+    text: str | None = None
+    attachments: list[dict[str, Any]] = Field(default_factory=list)
     timestamp: datetime
-    is_sender: Flag
-    reactions: list[Reaction]
-    seen: Flag
-    seen_by: dict[str, str | bool]
-    hidden: Flag
-    deleted: Flag
-    edited: Flag
-    is_event: Flag
-    delivered: Flag
-    behavior: Literal[0] | None
-    original: str
+    is_sender: ReadFlag = 0
+    reactions: list[Reaction] = Field(default_factory=list)
+    seen: ReadFlag = 0
+    delivered: ReadFlag = 0
+    seen_by: dict[str, Any] = Field(default_factory=dict)
 
 
 class MessageList(UnipileModel):
-    object: Literal["MessageList"]
-    items: list[Message]
-    cursor: str | None
+    object: Literal["MessageList"] = "MessageList"
+    items: Annotated[list[Message], skip_unreadable(Message)]
+    cursor: str | None = None
 
 
 class Chat(UnipileModel):
-    object: Literal["Chat"]
+    object: Literal["Chat"] = "Chat"
     id: str
-    account_id: str
-    account_type: str
-    provider_id: str
+    account_id: str | None = None
+    account_type: str | None = None
+    provider_id: str | None = None
     attendee_provider_id: str | None = None
-    name: str | None
-    type: Literal[0, 1, 2]  # single, group, channel
-    timestamp: datetime | None
-    unread_count: int
-    archived: Flag
-    muted_until: int | str | None
-    read_only: Literal[0, 1, 2]
+    name: str | None = None
+    type: int = 0  # 0 single, 1 group, 2 channel
+    timestamp: datetime | None = None
+    unread_count: int = 0
     # Only GET /chats/{id} carries it (required there, null allowed).
     last_message: Message | None = Field(default=None, alias="lastMessage")
 
 
 class ChatList(UnipileModel):
-    object: Literal["ChatList"]
-    items: list[Chat]
-    cursor: str | None
+    object: Literal["ChatList"] = "ChatList"
+    items: Annotated[list[Chat], skip_unreadable(Chat)]
+    cursor: str | None = None
 
 
 class ChatStarted(UnipileModel):
     object: Literal["ChatStarted"]
-    chat_id: str | None
-    message_id: str | None
+    chat_id: str | None = None
+    message_id: str | None = None
 
 
 class MessageSent(UnipileModel):
     object: Literal["MessageSent"]
-    message_id: str | None
+    message_id: str | None = None
 
 
 class ChatAttendee(UnipileModel):
-    object: Literal["ChatAttendee"]
+    object: Literal["ChatAttendee"] = "ChatAttendee"
     id: str
-    account_id: str
+    account_id: str | None = None
     provider_id: str
-    name: str
-    is_self: Flag
-    hidden: Flag | None = None
+    name: str | None = None
+    is_self: ReadFlag = 0
     picture_url: str | None = None
     profile_url: str | None = None
 
 
 class ChatAttendeeList(UnipileModel):
-    object: Literal["ChatAttendeeList"]
-    items: list[ChatAttendee]
+    object: Literal["ChatAttendeeList"] = "ChatAttendeeList"
+    items: Annotated[list[ChatAttendee], skip_unreadable(ChatAttendee)]
     cursor: str | None = None

@@ -11,11 +11,13 @@ from skylight.integrations.unipile.account_schemas import (
     AccountSource,
     Checkpoint,
     CheckpointDetail,
+    CheckpointResent,
     CheckpointType,
     ConnectionParams,
     SourceStatus,
+    UserProfile,
 )
-from skylight.integrations.unipile.base_schema import Flag, UnipileModel
+from skylight.integrations.unipile.base_schema import Flag, UnipileModel, skip_unreadable
 from skylight.integrations.unipile.messaging_schemas import (
     Chat,
     ChatAttendee,
@@ -61,6 +63,7 @@ __all__ = [
     "ChatStarted",
     "Checkpoint",
     "CheckpointDetail",
+    "CheckpointResent",
     "CheckpointType",
     "ConnectionParams",
     "Flag",
@@ -71,6 +74,7 @@ __all__ = [
     "Reaction",
     "SourceStatus",
     "UnipileModel",
+    "UserProfile",
     "Webhook",
     "WebhookAccountInfo",
     "WebhookAccountRef",
@@ -81,4 +85,5 @@ __all__ = [
     "WebhookList",
     "WebhookSource",
     "parse_webhook_payload",
+    "skip_unreadable",
 ]

@@ -167,9 +167,16 @@ class Transport:
         files: list[tuple[str, Any]] | None = None,
         secrets: Iterable[str] = (),
         max_bytes: int | None = None,
+        attempt_seconds: float | None = None,
     ) -> Any:
         """Send, retry when safe, return the decoded JSON body of a 2xx answer; with
-        `max_bytes`, its raw bytes instead (a binary answer, read no further than that)."""
+        `max_bytes`, its raw bytes instead (a binary answer, read no further than that).
+        ``attempt_seconds`` replaces the client's timeout for slow calls (a provider login
+        takes tens of seconds)."""
+        limit = attempt_seconds or self._timeout
+        phases: httpx.Timeout | Any = httpx.USE_CLIENT_DEFAULT
+        if attempt_seconds is not None:
+            phases = httpx.Timeout(attempt_seconds, connect=min(attempt_seconds, 10.0))
         secrets = (self._api_key, *secrets)
         idempotent = method in IDEMPOTENT_METHODS
         headers = {"X-API-KEY": self._api_key, "accept": "application/json"}
@@ -179,7 +186,7 @@ class Transport:
             started = time.perf_counter()
             try:
                 # Belt and braces: httpx timeouts are per phase, this bounds the whole attempt.
-                async with asyncio.timeout(self._timeout):
+                async with asyncio.timeout(limit):
                     request = self._http.build_request(
                         method,
                         self._base + path,
@@ -187,6 +194,7 @@ class Transport:
                         json=json_body,
                         files=files,
                         headers=headers,
+                        timeout=phases,
                     )
                     response = await self._send(request, max_bytes)
             except NOT_SENT_ERRORS as exc:
@@ -198,7 +206,7 @@ class Transport:
                 )
             except (httpx.TimeoutException, TimeoutError):
                 error = UnipileTimeout(
-                    f"Unipile {method} {path}: no answer within {self._timeout:g}s",
+                    f"Unipile {method} {path}: no answer within {limit:g}s",
                     method=method,
                     path=path,
                 )

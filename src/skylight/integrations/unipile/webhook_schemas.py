@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from skylight.integrations.unipile.base_schema import UnipileModel
+from skylight.integrations.unipile.base_schema import UnipileModel, skip_unreadable
 
 WebhookSource = Literal["messaging", "account_status", "email", "email_tracking"]
 
@@ -21,28 +21,27 @@ class WebhookHeader(UnipileModel):
 class WebhookAccountRef(UnipileModel):
     id: str
     name: str | None = None
-    type: str
+    type: str | None = None
 
 
 class Webhook(UnipileModel):
-    object: Literal["Webhook"]
+    object: Literal["Webhook"] = "Webhook"
     id: str
-    type: str  # AUTO | TRIGGER
-    account_ids: list[WebhookAccountRef]
-    enabled: bool
+    type: str | None = None  # AUTO | TRIGGER
+    account_ids: list[WebhookAccountRef] = Field(default_factory=list)
+    enabled: bool = True
     name: str | None = None
     request_url: str
-    format: str
-    headers: list[WebhookHeader]
-    data: list[dict[str, Any]]
+    format: str | None = None
+    headers: list[WebhookHeader] = Field(default_factory=list)
     events: list[str] | None = None
     source: str | None = None  # not in the SDK schema; read it defensively
 
 
 class WebhookList(UnipileModel):
-    object: Literal["WebhookList"]
-    items: list[Webhook]
-    cursor: str | None
+    object: Literal["WebhookList"] = "WebhookList"
+    items: Annotated[list[Webhook], skip_unreadable(Webhook)]
+    cursor: str | None = None
 
 
 class WebhookCreated(UnipileModel):
@@ -68,10 +67,13 @@ class WebhookAccountInfo(UnipileModel):
 
 
 class MessagingWebhookPayload(UnipileModel):
-    """Body of a ``messaging`` webhook (message_received, message_read, ...)."""
+    """Body of a ``messaging`` webhook (message_received, message_read, message_reaction).
+
+    Live payloads carry ``is_sender`` and often no ``account_info``; read and reaction events
+    may have no ``sender`` block (or another one)."""
 
     account_id: str
-    account_type: str
+    account_type: str | None = None
     account_info: WebhookAccountInfo | None = None
     event: str
     chat_id: str
@@ -79,7 +81,8 @@ class MessagingWebhookPayload(UnipileModel):
     webhook_name: str | None = None
     message_id: str
     message: str | None = None
-    sender: WebhookAttendee
+    is_sender: bool | None = None
+    sender: WebhookAttendee | None = None
     attendees: list[WebhookAttendee] = Field(default_factory=list)
     attachments: list[dict[str, Any]] = Field(default_factory=list)
     reaction: str | None = None
@@ -93,12 +96,22 @@ class MessagingWebhookPayload(UnipileModel):
             return []
         return [value] if isinstance(value, Mapping) else value
 
+    @field_validator("is_sender", mode="before")
+    @classmethod
+    def _flag(cls, value: Any) -> Any:
+        return bool(value) if isinstance(value, int) else value  # 0/1 read as a boolean
+
     @property
     def is_from_account(self) -> bool:
-        """True when the connected account itself sent the message (incl. API echoes)."""
+        """True when the connected account itself wrote it (from the API or the phone):
+        ``is_sender`` decides; without it, the sender is compared with ``account_info``."""
+        if self.is_sender is not None:
+            return self.is_sender
         if self.account_info is None or self.account_info.user_id is None:
             return False
-        return self.sender.attendee_provider_id == self.account_info.user_id
+        return self.sender is not None and (
+            self.sender.attendee_provider_id == self.account_info.user_id
+        )
 
 
 class AccountStatusEvent(UnipileModel):
