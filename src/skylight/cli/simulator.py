@@ -18,7 +18,11 @@ def simulator(
     api_key: str = typer.Option(
         ..., envvar="SKYLIGHT_UNIPILE_API_KEY", help="The X-API-KEY clients must send."
     ),
-    data_dir: Path = typer.Option(Path("./data"), help=f"Folder holding {DB_FILE}."),
+    data_dir: Path = typer.Option(
+        Path("./data"),
+        envvar="SKYLIGHT_DATA_DIR",
+        help=f"Folder holding {DB_FILE} (like the server's data folder).",
+    ),
 ) -> None:
     """Serve a local Unipile v1 stand-in at http://HOST:PORT/api/v1/..."""
     data_dir.mkdir(parents=True, exist_ok=True)

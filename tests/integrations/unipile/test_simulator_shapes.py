@@ -176,7 +176,8 @@ async def test_message_pages(sim: Sim, api: httpx.AsyncClient) -> None:
 
 @pytest.mark.parametrize(
     ("headers", "error_type"),
-    [({}, "errors/missing_credentials"), ({"X-API-KEY": "nope"}, "errors/invalid_credentials")],
+    # Our key, missing or wrong: missing_credentials (invalid_credentials is a wrong password).
+    [({}, "errors/missing_credentials"), ({"X-API-KEY": "nope"}, "errors/missing_credentials")],
 )
 async def test_auth_errors(sim: Sim, headers: dict[str, str], error_type: str) -> None:
     async with httpx.AsyncClient() as http:

@@ -23,7 +23,8 @@ from tests.integrations.unipile.harness import Received
 
 MS_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 SECRET = {"Unipile-Auth": "webhook-secret"}
-ALL_EVENTS = ["message_received", "message_read", "message_delivered"]
+# Unipile's messaging events (SDK WebhookMessagingTriggerEventSchema): no message_delivered.
+ALL_EVENTS = ["message_received", "message_read", "message_reaction"]
 
 
 def count(n: int) -> Any:
@@ -48,8 +49,10 @@ async def test_message_received_payload(sim: Sim, receiver: Receiver) -> None:
     payload = delivery.json()
     assert set(payload) == {
         "account_id", "account_type", "account_info", "event", "chat_id", "timestamp",
-        "webhook_name", "message_id", "message", "sender", "attendees", "attachments",
+        "webhook_name", "message_id", "message", "is_sender", "sender", "attendees",
+        "attachments",
     }  # fmt: skip
+    assert payload["is_sender"] is False  # a real boolean, as in live payloads
     assert payload["account_id"] == account_id
     assert payload["account_type"] == "WHATSAPP"
     assert payload["account_info"] == {
@@ -83,23 +86,81 @@ async def test_api_sends_echo_with_is_sender_semantics(sim: Sim, receiver: Recei
     started = await sim.client.start_chat(account_id, [bob], "from the API")
     await sim.control.inbound(account_id, "+966551234567", "from my phone", from_me=True)
     received = await receiver.app.wait_for(count(2))
-    echo, phone = (MessagingWebhookPayload.model_validate(r.json()) for r in received)
+    echo_raw, phone_raw = (r.json() for r in received)
+    # Like live payloads: is_sender says who wrote it, and account_info is absent.
+    assert echo_raw["is_sender"] is True
+    assert "account_info" not in echo_raw
+    echo, phone = (MessagingWebhookPayload.model_validate(p) for p in (echo_raw, phone_raw))
     assert echo.message_id == started.message_id
     assert echo.is_from_account
+    assert echo.sender is not None
     assert echo.sender.attendee_provider_id == "966501234567@s.whatsapp.net"
     assert echo.attendees[0].attendee_provider_id == bob
     assert phone.message == "from my phone"
     assert phone.is_from_account
 
     assert started.message_id is not None
-    await sim.control.receipt(started.message_id, "delivered")
+    delivered = await sim.control.receipt(started.message_id, "delivered")
+    assert (delivered.delivered, delivered.seen) == (1, 0)
     read = await sim.control.receipt(started.message_id, "read")
     assert read.seen == 1
     assert read.delivered == 1
     assert bob in read.seen_by
-    receipts = [r.json() for r in await receiver.app.wait_for(count(4))][2:]
-    assert [p["event"] for p in receipts] == ["message_delivered", "message_read"]
-    assert all(p["message_id"] == started.message_id for p in receipts)
+    # No webhook for delivery (Unipile has none): only the read is announced.
+    [receipt] = [r.json() for r in await receiver.app.wait_for(count(3))][2:]
+    await asyncio.sleep(0.2)
+    assert len(receiver.app.received) == 3
+    assert receipt["event"] == "message_read"
+    assert receipt["message_id"] == started.message_id
+    # Its own shape: no sender block, no text.
+    assert {"sender", "message", "attendees"}.isdisjoint(receipt)
+    parsed = MessagingWebhookPayload.model_validate(receipt)
+    assert parsed.sender is None
+
+
+async def test_reaction_payload(sim: Sim, receiver: Receiver) -> None:
+    account_id = await connected_whatsapp(sim)
+    await hook(sim, receiver, "messaging", events=["message_reaction"])
+    inbound = await sim.control.inbound(account_id, "+966551234567", "hello", name="Kim")
+    await sim.control.react(inbound.message_id, "\N{THUMBS UP SIGN}", from_me=True)
+    [delivery] = await receiver.app.wait_for(count(1))
+    payload = delivery.json()
+    assert payload["event"] == "message_reaction"
+    assert payload["reaction"] == "\N{THUMBS UP SIGN}"
+    assert payload["reaction_sender"]["attendee_provider_id"] == "966501234567@s.whatsapp.net"
+    assert payload["sender"]["attendee_name"] == "Kim"  # the author of the message
+    assert payload["is_sender"] is True
+    assert "message" not in payload
+
+
+async def test_attachments_are_an_array(sim: Sim, receiver: Receiver) -> None:
+    account_id = await connected_whatsapp(sim)
+    await hook(sim, receiver, "messaging")
+    await sim.control.inbound(
+        account_id, "+966551234567", None, attachments=[{"type": "img", "mimetype": "image/jpeg"}]
+    )
+    [delivery] = await receiver.app.wait_for(count(1))
+    payload = delivery.json()
+    assert payload["message"] is None
+    [attachment] = payload["attachments"]
+    assert attachment["type"] == "img"
+    assert attachment["mimetype"] == "image/jpeg"
+    assert attachment["unavailable"] is False
+    assert MessagingWebhookPayload.model_validate(payload).attachments == [attachment]
+
+
+async def test_instagram_senders_are_numeric_ids_with_their_profile(
+    sim: Sim, receiver: Receiver
+) -> None:
+    account_id = await connected_instagram(sim)
+    await hook(sim, receiver, "messaging")
+    await sim.control.inbound(account_id, "sara.k", "hi")
+    [delivery] = await receiver.app.wait_for(count(1))
+    sender = delivery.json()["sender"]
+    profile = await sim.client.get_user(account_id, "sara.k")
+    assert sender["attendee_provider_id"] == profile.provider_messaging_id
+    assert sender["attendee_provider_id"].isdigit()
+    assert sender["attendee_profile_url"] == "https://www.instagram.com/sara.k/"
 
 
 async def test_no_echo_when_disabled(start_sim: StartSim, receiver: Receiver) -> None:

@@ -18,6 +18,24 @@ from skylight.integrations.unipile.simulator.wire import iso_ms, new_id, now_ms
 
 QR_PROVIDERS = frozenset({"WHATSAPP", "TELEGRAM"})
 PROVIDERS = frozenset({"WHATSAPP", "TELEGRAM", "INSTAGRAM"})
+# Checkpoints solved with a code through POST /accounts/checkpoint.
+CODE_CHECKPOINTS = frozenset({"OTP", "2FA", "PHONE_REGISTER"})
+# Every provider POST /accounts knows (SDK accounts-create.types.js); others are a 400.
+KNOWN_PROVIDERS = PROVIDERS | {
+    "LINKEDIN",
+    "MESSENGER",
+    "TWITTER",
+    "MAIL",
+    "GOOGLE_OAUTH",
+    "OUTLOOK",
+}
+# A pending account still carries its type's connection_params.im fields (the SDK requires
+# them): empty until the QR code is scanned.
+PENDING_IM = {
+    "WHATSAPP": {"phone_number": ""},
+    "TELEGRAM": {"user_id": "", "username": ""},
+    "INSTAGRAM": {"id": "", "username": ""},
+}
 
 
 def render_account(row: Any) -> dict[str, Any]:
@@ -27,7 +45,7 @@ def render_account(row: Any) -> dict[str, Any]:
         "id": row.id,
         "name": row.name,
         "created_at": iso_ms(row.created_ms),
-        "connection_params": {"im": row.im},
+        "connection_params": {"im": {**PENDING_IM.get(row.type, {}), **row.im}},
         "groups": [],
         "sources": [{"id": f"{row.id}_MESSAGING", "status": row.status}],
     }
@@ -62,7 +80,7 @@ async def get_account(conn: AsyncConnection, account_id: str) -> sa.Row[Any]:
 async def create_account(conn: AsyncConnection, **values: Any) -> str:
     account_id = new_id()
     values.setdefault("name", account_id)
-    values.setdefault("im", {})
+    values.setdefault("im", dict(PENDING_IM[values["type"]]))
     await conn.execute(sa.insert(t.accounts).values(id=account_id, created_ms=now_ms(), **values))
     return account_id
 
@@ -97,9 +115,11 @@ async def open_intent(
 
 
 async def live_intent(
-    conn: AsyncConnection, state: SimulatorState, account_id: str, expired_status: int = 401
+    conn: AsyncConnection, state: SimulatorState, account_id: str, *, control: bool = False
 ) -> sa.Row[Any]:
-    """The open intent of the account; an expired one is closed and reported."""
+    """The open intent of the account. Through the API: 401 when there is none, 500
+    ``errors/authentication_intent_error`` once it expired (start again); the control routes
+    answer 409 to both."""
     intent = (
         await conn.execute(
             sa.select(t.intents).where(
@@ -108,9 +128,16 @@ async def live_intent(
         )
     ).one_or_none()
     if intent is None:
-        raise SimError(expired_status, "errors/checkpoint_error", "No authentication in progress")
+        status = 409 if control else 401
+        raise SimError(status, "errors/checkpoint_error", "No authentication in progress")
     if now_ms() - intent.created_ms > state.config.checkpoint_ttl_seconds * 1000:
-        raise SimError(expired_status, "errors/checkpoint_error", "Authentication intent expired")
+        if control:
+            raise SimError(409, "errors/checkpoint_error", "Authentication intent expired")
+        raise SimError(
+            500,
+            "errors/authentication_intent_error",
+            "The authentication intent expired or was killed; start the authentication again",
+        )
     return intent
 
 

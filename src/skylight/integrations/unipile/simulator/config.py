@@ -14,6 +14,8 @@ class SimulatorConfig:
     # "Unipile's" own SQLite database; state survives a restart on the same file.
     db_path: Path
     checkpoint_ttl_seconds: float = 300.0
+    # How long an Instagram login scripted as slow ("slow_" usernames) takes to answer.
+    slow_login_seconds: float = 30.0
     # After the last 2FA round an Instagram account is CONNECTING for this long, then OK.
     connect_delay_seconds: float = 1.0
     webhook_retry_base_seconds: float = 2.0

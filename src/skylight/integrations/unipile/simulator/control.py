@@ -109,6 +109,10 @@ class SimulatorControl:
             await self._call("POST", f"/accounts/{account_id}/scan", json=body)
         )
 
+    async def approve(self, account_id: str) -> Account:
+        """Approve an Instagram login waiting on an IN_APP_VALIDATION checkpoint."""
+        return Account.model_validate(await self._call("POST", f"/accounts/{account_id}/approve"))
+
     async def fail(self, account_id: str) -> Account:
         return Account.model_validate(await self._call("POST", f"/accounts/{account_id}/fail"))
 
@@ -120,19 +124,33 @@ class SimulatorControl:
         self,
         account_id: str,
         sender: str,
-        text: str,
+        text: str | None,
         *,
         name: str | None = None,
         from_me: bool = False,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> InboundResult:
-        """``sender`` is a phone (WA), a username or numeric id (TG), a username (IG)."""
-        body = {"account_id": account_id, "from": sender, "text": text, "from_me": from_me}
+        """``sender`` is a phone (WA), a username, phone or internal id (TG), a username or
+        internal id (IG)."""
+        body: dict[str, Any] = {
+            "account_id": account_id,
+            "from": sender,
+            "text": text,
+            "from_me": from_me,
+        }
         if name is not None:
             body["name"] = name
+        if attachments:
+            body["attachments"] = attachments
         return InboundResult.model_validate(await self._call("POST", "/inbound", json=body))
 
     async def receipt(self, message_id: str, event: Literal["delivered", "read"]) -> Message:
         data = await self._call("POST", f"/messages/{message_id}/receipt", json={"event": event})
+        return Message.model_validate(data)
+
+    async def react(self, message_id: str, reaction: str, *, from_me: bool = False) -> Message:
+        body = {"reaction": reaction, "from_me": from_me}
+        data = await self._call("POST", f"/messages/{message_id}/reaction", json=body)
         return Message.model_validate(data)
 
     async def sent(self, account_ids: list[str] | None = None) -> list[SentMessage]:

@@ -1,8 +1,15 @@
-"""Webhook payloads (shaped as Unipile's §5.2 / §5.3) and their queueing as deliveries.
+"""Webhook payloads (shaped as Unipile's §5.2 / §5.3 and live captures) and their queueing.
 
-Messaging events emitted: ``message_received`` (inbound, sent from the phone, and API sends
-when echo is on), ``message_delivered`` and ``message_read`` (receipts). A messaging webhook
-created without ``events`` gets only ``message_received``, Unipile's documented default.
+Messaging events emitted, each with its own shape:
+- ``message_received``: inbound, sent from the phone, and API sends when echo is on. It carries
+  ``is_sender`` (a real boolean); ``account_info`` only on messages the account received, as in
+  live payloads where it is often absent; ``attachments`` is always an array.
+- ``message_read``: the other party read one of the account's messages; no ``sender`` block,
+  no text. (There is no ``message_delivered`` event: delivery shows on the message object.)
+- ``message_reaction``: ``reaction`` and ``reaction_sender``; ``sender`` is the author of the
+  message reacted to.
+A messaging webhook created without ``events`` gets only ``message_received``, Unipile's
+documented default.
 """
 
 from __future__ import annotations
@@ -71,19 +78,41 @@ async def emit_account_status(
         await enqueue(conn, state, webhook, body)
 
 
+def profile_url(account_type: str, public_id: str | None) -> str | None:
+    if not public_id:
+        return None
+    if account_type == "INSTAGRAM":
+        return f"https://www.instagram.com/{public_id}/"
+    if account_type == "TELEGRAM":
+        return f"https://t.me/{public_id}"
+    return None
+
+
 def webhook_attendee(account_type: str, row: Any) -> dict[str, Any]:
     attendee = {
         "attendee_id": row.id,
         "attendee_name": row.name,
         "attendee_provider_id": row.provider_id,
     }
-    if account_type == "INSTAGRAM":
-        attendee["attendee_profile_url"] = f"https://www.instagram.com/{row.provider_id}/"
+    url = profile_url(account_type, row.public_id)
+    if url is not None:
+        attendee["attendee_profile_url"] = url
     return attendee
 
 
+async def _attendee_row(conn: AsyncConnection, attendee_id: str) -> sa.Row[Any]:
+    query = sa.select(t.attendees).where(t.attendees.c.id == attendee_id)
+    return (await conn.execute(query)).one()
+
+
 async def emit_message_event(
-    conn: AsyncConnection, state: SimulatorState, event: str, message_id: str
+    conn: AsyncConnection,
+    state: SimulatorState,
+    event: str,
+    message_id: str,
+    *,
+    reaction: str | None = None,
+    reactor_id: str | None = None,
 ) -> None:
     message = (await conn.execute(sa.select(t.messages).where(t.messages.c.id == message_id))).one()
     account = (
@@ -92,34 +121,39 @@ async def emit_message_event(
     hooks = await _webhooks_for(conn, "messaging", account.id, event)
     if not hooks:
         return
-    sender = (
-        await conn.execute(
-            sa.select(t.attendees).where(t.attendees.c.id == message.sender_attendee_id)
-        )
-    ).one()
+    kind = account.type
+    sender = await _attendee_row(conn, message.sender_attendee_id)
     chat = (await conn.execute(sa.select(t.chats).where(t.chats.c.id == message.chat_id))).one()
-    other = (
-        await conn.execute(sa.select(t.attendees).where(t.attendees.c.id == chat.attendee_id))
-    ).one()
-    # Receipts are stamped when they happen, messages when they were sent.
+    other = await _attendee_row(conn, chat.attendee_id)
+    # Receipts and reactions are stamped when they happen, messages when they were sent.
     stamp = message.timestamp_ms if event == "message_received" else now_ms()
+    from_account = bool(message.is_sender)
     for webhook in hooks:
-        body = {
-            "account_id": account.id,
-            "account_type": account.type,
-            "account_info": {
-                "type": account.type,
-                "feature": "classic",
-                "user_id": account.user_id,
-            },
-            "event": event,
-            "chat_id": chat.id,
-            "timestamp": iso_ms(stamp),
-            "webhook_name": webhook.name,
-            "message_id": message.id,
-            "message": message.text,
-            "sender": webhook_attendee(account.type, sender),
-            "attendees": [webhook_attendee(account.type, other)],
-            "attachments": list(message.attachments),
-        }
+        body: dict[str, Any] = {"account_id": account.id, "account_type": kind}
+        if event != "message_received" or not from_account:
+            body["account_info"] = {"type": kind, "feature": "classic", "user_id": account.user_id}
+        body.update(
+            event=event,
+            chat_id=chat.id,
+            timestamp=iso_ms(stamp),
+            webhook_name=webhook.name or "",
+            message_id=message.id,
+        )
+        if event == "message_received":
+            body.update(
+                message=message.text,
+                is_sender=from_account,
+                sender=webhook_attendee(kind, sender),
+                attendees=[webhook_attendee(kind, other)],
+                attachments=list(message.attachments),
+            )
+        elif event == "message_reaction":
+            assert reactor_id is not None
+            reactor = await _attendee_row(conn, reactor_id)
+            body.update(
+                reaction=reaction,
+                reaction_sender=webhook_attendee(kind, reactor),
+                sender=webhook_attendee(kind, sender),
+                is_sender=bool(reactor.is_self),
+            )
         await enqueue(conn, state, webhook, body)

@@ -35,12 +35,11 @@ class SimulatorGate:
         path: str = scope["path"]
         headers = dict(scope["headers"])
         key = headers.get(b"x-api-key")
-        if key is None:
-            response = error_response(401, "errors/missing_credentials", "Missing API key", path)
-            await response(scope, receive, send)
-            return
-        if not secrets.compare_digest(key, self.state.config.api_key.encode()):
-            response = error_response(401, "errors/invalid_credentials", "Invalid API key", path)
+        # A missing or wrong key is errors/missing_credentials: Unipile keeps
+        # errors/invalid_credentials for the provider's credentials (a wrong password).
+        if key is None or not secrets.compare_digest(key, self.state.config.api_key.encode()):
+            detail = "Missing API key" if key is None else "Invalid API key"
+            response = error_response(401, "errors/missing_credentials", detail, path)
             await response(scope, receive, send)
             return
         tenant = headers.get(TENANT_HEADER.lower().encode())

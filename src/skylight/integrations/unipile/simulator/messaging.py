@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from skylight.integrations.unipile.simulator import tables as t
+from skylight.integrations.unipile.simulator import users
 from skylight.integrations.unipile.simulator.errors import SimError, not_found
 from skylight.integrations.unipile.simulator.wire import iso_ms, new_id, now_ms
 
@@ -40,15 +41,17 @@ CHAT_SELECT = (
 )
 
 
-def check_recipient(account_type: str, provider_id: str) -> None:
+async def check_recipient(conn: AsyncConnection, account_type: str, attendee_id: str) -> str | None:
+    """Refuse what Unipile refuses as ``attendees_ids``; the user's username when known."""
     if account_type == "WHATSAPP":
-        match = WHATSAPP_ID.match(provider_id)
+        match = WHATSAPP_ID.match(attendee_id)
         if match is None:
             raise SimError(422, "errors/invalid_recipient", "Invalid WhatsApp user id")
         if match.group(1).endswith("0000"):
             raise SimError(422, "errors/invalid_recipient", "This number is not on WhatsApp")
-    elif provider_id.startswith("unreachable_"):
-        raise SimError(422, "errors/user_unreachable", "The user cannot be reached")
+        return None
+    user = await users.recipient(conn, account_type, attendee_id)
+    return user.username if user is not None else None
 
 
 def check_text(text: str | None) -> None:
@@ -70,7 +73,11 @@ def provider_message_id(account_type: str) -> str:
 
 
 async def attendee_for(
-    conn: AsyncConnection, account: Any, provider_id: str, name: str | None
+    conn: AsyncConnection,
+    account: Any,
+    provider_id: str,
+    name: str | None,
+    public_id: str | None = None,
 ) -> sa.Row[Any]:
     query = sa.select(t.attendees).where(
         t.attendees.c.account_id == account.id, t.attendees.c.provider_id == provider_id
@@ -78,12 +85,23 @@ async def attendee_for(
     row = (await conn.execute(query)).one_or_none()
     if row is None:
         values = {"id": new_id(), "account_id": account.id, "provider_id": provider_id}
-        name = name or default_name(account.type, provider_id)
-        await conn.execute(sa.insert(t.attendees).values(name=name, is_self=0, **values))
-    elif name and name != row.name:
+        name = name or public_id or default_name(account.type, provider_id)
         await conn.execute(
-            sa.update(t.attendees).where(t.attendees.c.id == row.id).values(name=name)
+            sa.insert(t.attendees).values(name=name, is_self=0, public_id=public_id, **values)
         )
+    else:
+        changes = {"name": name} if name and name != row.name else {}
+        if public_id and public_id != row.public_id:
+            changes["public_id"] = public_id
+        if changes:
+            await conn.execute(
+                sa.update(t.attendees).where(t.attendees.c.id == row.id).values(**changes)
+            )
+    return (await conn.execute(query)).one()
+
+
+async def attendee_by_id(conn: AsyncConnection, attendee_id: str) -> sa.Row[Any]:
+    query = sa.select(t.attendees).where(t.attendees.c.id == attendee_id)
     return (await conn.execute(query)).one()
 
 

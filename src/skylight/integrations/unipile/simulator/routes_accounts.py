@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from skylight.integrations.unipile.simulator import tables as t
 from skylight.integrations.unipile.simulator.accounts import (
+    CODE_CHECKPOINTS,
+    KNOWN_PROVIDERS,
     PROVIDERS,
     QR_PROVIDERS,
     connected,
@@ -51,36 +55,83 @@ class CheckpointBody(BaseModel):
     code: str | None = None
 
 
+@dataclass(frozen=True)
+class Login:
+    """What an Instagram login needs next: nothing, code rounds, or another checkpoint."""
+
+    rounds: int = 0
+    checkpoint: dict[str, Any] | None = None
+    # Unipile answers only after the provider login, which can take tens of seconds.
+    slow: bool = False
+
+
 def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def _instagram_rounds(body: ConnectBody) -> int:
-    """Check the credentials (then forget the password) and count the 2FA rounds needed."""
+def _provider(body: ConnectBody) -> str:
+    if body.provider not in KNOWN_PROVIDERS:
+        raise invalid(f"Unknown provider {body.provider!r}")
+    if body.provider not in PROVIDERS:
+        raise SimError(501, "errors/feature_not_implemented", f"{body.provider} is not simulated")
+    return body.provider
+
+
+def _instagram_login(body: ConnectBody) -> Login:
+    """Check the credentials (then forget the password); the scripted outcomes go by the
+    username's prefix (see the module docstring of app.py)."""
     if not body.username or not body.password:
         raise missing("username and password are required for INSTAGRAM")
+    name = body.username
     if body.password == WRONG_PASSWORD:
         raise SimError(401, "errors/invalid_credentials", "Invalid username or password")
-    if body.username.startswith("2fa2_"):
-        return 2
-    return 1 if body.username.startswith("2fa_") else 0
+    if name.startswith("captcha_"):
+        raise SimError(401, "errors/captcha_not_supported", "Captcha resolution not supported")
+    if name.startswith("busy_"):
+        raise SimError(425, "errors/authentication_in_progress", "Authentication in progress")
+    if name.startswith("inapp_"):
+        return Login(checkpoint={"type": "IN_APP_VALIDATION"})
+    if name.startswith("arkose_"):
+        return Login(checkpoint={"type": "CAPTCHA", "public_key": "sim-arkose-key", "data": ""})
+    rounds = 2 if name.startswith("2fa2_") else 1 if name.startswith("2fa_") else 0
+    return Login(rounds=rounds, slow=name.startswith("slow_"))
+
+
+async def _slow(state: SimulatorState, login: Login) -> None:
+    if login.slow:
+        await asyncio.sleep(state.config.slow_login_seconds)
+
+
+async def _challenge(
+    conn: AsyncConnection, account_id: str, login: Login, purpose: str
+) -> JSONResponse | None:
+    """The checkpoint answer an Instagram login needs, or None when it is complete."""
+    if login.checkpoint is not None:
+        kind = login.checkpoint["type"]
+        answer = await open_intent(conn, account_id, kind, purpose, 1)
+        answer["checkpoint"] = login.checkpoint
+        return _json(answer, 202)
+    if login.rounds:
+        return _json(await open_intent(conn, account_id, "OTP", purpose, login.rounds), 202)
+    return None
 
 
 @router.post("")
 async def connect(body: ConnectBody, state: SimulatorState = Depends(get_state)) -> JSONResponse:
-    provider = body.provider.upper()
-    if provider not in PROVIDERS:
-        raise SimError(501, "errors/feature_not_implemented", f"{provider} is not simulated")
-    rounds = _instagram_rounds(body) if provider == "INSTAGRAM" else 0
-    async with state.engine.begin() as conn:
-        if provider in QR_PROVIDERS:
+    provider = _provider(body)
+    if provider in QR_PROVIDERS:
+        async with state.engine.begin() as conn:
             account_id = await create_account(
                 conn, type=provider, status="CONNECTING", country=body.country
             )
             state.claim(account_id)
             return _json(await open_intent(conn, account_id, "QRCODE", "create", 1), 202)
-        assert body.username is not None
-        user_id = instagram_user_id(body.username)
+    login = _instagram_login(body)
+    assert body.username is not None
+    user_id = instagram_user_id(body.username)
+    # Committed before the (possibly slow) login answers, as at Unipile: a caller that gives
+    # up waiting leaves an account behind, listed with this username.
+    async with state.engine.begin() as conn:
         account_id = await create_account(
             conn,
             type=provider,
@@ -91,8 +142,11 @@ async def connect(body: ConnectBody, state: SimulatorState = Depends(get_state))
             country=body.country,
         )
         state.claim(account_id)
-        if rounds:
-            return _json(await open_intent(conn, account_id, "OTP", "create", rounds), 202)
+    await _slow(state, login)
+    async with state.engine.begin() as conn:
+        challenge = await _challenge(conn, account_id, login, "create")
+        if challenge is not None:
+            return challenge
         await connected(conn, state, account_id, "CREATION_SUCCESS")
     return _json({"object": "AccountCreated", "account_id": account_id}, 201)
 
@@ -123,11 +177,13 @@ async def solve_checkpoint(
 ) -> JSONResponse:
     async with state.engine.begin() as conn:
         account = await get_account(conn, body.account_id)
-        if body.provider.upper() != account.type:
+        if body.provider != account.type:
             raise invalid("provider does not match the account")
         intent = await live_intent(conn, state, account.id)
-        if intent.kind == "QRCODE":
-            raise SimError(400, "errors/invalid_request", "A QR code is solved by scanning it")
+        if intent.kind not in CODE_CHECKPOINTS:
+            raise SimError(
+                400, "errors/invalid_request", f"A {intent.kind} checkpoint is not solved by code"
+            )
         if body.code is None:
             raise missing("code is required")
         if body.code != SOLUTION:
@@ -155,11 +211,13 @@ async def resend_checkpoint(
 ) -> JSONResponse:
     async with state.engine.begin() as conn:
         account = await get_account(conn, body.account_id)
+        if body.provider != account.type:
+            raise invalid("provider does not match the account")
         intent = await live_intent(conn, state, account.id)
-        if intent.kind == "QRCODE":
-            raise SimError(501, "errors/feature_not_implemented", "Nothing to resend for a QR code")
-    # Decision: the same checkpoint again, 200; the intent's 5-minute window is not extended.
-    return _json({"object": "Checkpoint", "account_id": account.id, "checkpoint": {"type": "OTP"}})
+        if intent.kind not in CODE_CHECKPOINTS | {"IN_APP_VALIDATION"}:
+            raise SimError(501, "errors/feature_not_implemented", "Nothing to resend")
+    # Not a Checkpoint (correction 5); the intent's 5-minute window is not extended.
+    return _json({"object": "CheckpointResend", "account_id": account.id})
 
 
 @router.get("")
@@ -201,17 +259,21 @@ async def delete_account(
 async def reconnect(
     account_id: str, body: ConnectBody, state: SimulatorState = Depends(get_state)
 ) -> JSONResponse:
+    """Same account id, chats and webhooks; only the session is new."""
     async with state.engine.begin() as conn:
         account = await get_account(conn, account_id)
-        if body.provider.upper() != account.type:
+        if body.provider != account.type:
             raise invalid("provider does not match the account")
         if account.type in QR_PROVIDERS:
             # Also the way to get a fresh QR code: the new intent supersedes the old one.
             return _json(await open_intent(conn, account.id, "QRCODE", "reconnect", 1), 202)
-        rounds = _instagram_rounds(body)
-        if rounds:
-            return _json(await open_intent(conn, account.id, "OTP", "reconnect", rounds), 202)
-        await connected(conn, state, account.id, "RECONNECTED")
+    login = _instagram_login(body)
+    await _slow(state, login)
+    async with state.engine.begin() as conn:
+        challenge = await _challenge(conn, account_id, login, "reconnect")
+        if challenge is not None:
+            return challenge
+        await connected(conn, state, account_id, "RECONNECTED")
     return _json({"object": "AccountReconnected", "account_id": account_id})
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from skylight.integrations.unipile.providers import whatsapp_provider_id
 from skylight.integrations.unipile.simulator import tables as t
@@ -25,8 +26,10 @@ from skylight.integrations.unipile.simulator.errors import SimError, invalid
 from skylight.integrations.unipile.simulator.events import emit_account_status, emit_message_event
 from skylight.integrations.unipile.simulator.messaging import (
     add_message,
+    attendee_by_id,
     attendee_for,
     chat_for,
+    get_chat_row,
     get_message_row,
     render_message,
     self_attendee,
@@ -36,7 +39,8 @@ from skylight.integrations.unipile.simulator.state import (
     current_tenant,
     get_state,
 )
-from skylight.integrations.unipile.simulator.wire import iso_ms
+from skylight.integrations.unipile.simulator.users import resolve as resolve_user
+from skylight.integrations.unipile.simulator.wire import iso_ms, new_id
 
 router = APIRouter(prefix="/_sandbox")
 SOURCE_STATUSES = frozenset({"OK", "CONNECTING", "CREDENTIALS", "PERMISSIONS", "STOPPED", "ERROR"})
@@ -51,16 +55,28 @@ class StatusBody(BaseModel):
     status: str
 
 
+class AttachmentBody(BaseModel):
+    type: Literal["img", "video", "audio", "file"]
+    mimetype: str = "application/octet-stream"
+    file_name: str | None = None
+
+
 class InboundBody(BaseModel):
     account_id: str
     sender: str = Field(alias="from", min_length=1)
     name: str | None = None
-    text: str
+    text: str | None = None
     from_me: bool = False
+    attachments: list[AttachmentBody] = Field(default_factory=list)
 
 
 class ReceiptBody(BaseModel):
     event: Literal["delivered", "read"]
+
+
+class ReactionBody(BaseModel):
+    reaction: str = Field(min_length=1)
+    from_me: bool = False
 
 
 def _qr_identity(account_type: str, username: str | None) -> tuple[str, str, dict[str, str]]:
@@ -79,7 +95,7 @@ async def scan(
 ) -> JSONResponse:
     async with state.engine.begin() as conn:
         account = await get_account(conn, account_id)
-        intent = await live_intent(conn, state, account.id, expired_status=409)
+        intent = await live_intent(conn, state, account.id, control=True)
         if intent.kind != "QRCODE":
             raise SimError(409, "errors/checkpoint_error", "No QR code waiting for a scan")
         values: dict[str, object] = {}
@@ -105,11 +121,27 @@ async def scan(
 async def fail(account_id: str, state: SimulatorState = Depends(get_state)) -> JSONResponse:
     async with state.engine.begin() as conn:
         account = await get_account(conn, account_id)
-        intent = await live_intent(conn, state, account.id, expired_status=409)
+        intent = await live_intent(conn, state, account.id, control=True)
         await conn.execute(
             sa.update(t.intents).where(t.intents.c.id == intent.id).values(state="failed")
         )
         await set_status(conn, state, account.id, "ERROR")
+        return JSONResponse(render_account(await get_account(conn, account.id)))
+
+
+@router.post("/accounts/{account_id}/approve")
+async def approve(account_id: str, state: SimulatorState = Depends(get_state)) -> JSONResponse:
+    """The user approves the login in the provider's app (an IN_APP_VALIDATION checkpoint)."""
+    async with state.engine.begin() as conn:
+        account = await get_account(conn, account_id)
+        intent = await live_intent(conn, state, account.id, control=True)
+        if intent.kind != "IN_APP_VALIDATION":
+            raise SimError(409, "errors/checkpoint_error", "No login waiting for an approval")
+        await conn.execute(
+            sa.update(t.intents).where(t.intents.c.id == intent.id).values(state="done")
+        )
+        first = "CREATION_SUCCESS" if intent.purpose == "create" else "RECONNECTED"
+        await connected(conn, state, account.id, first)
         return JSONResponse(render_account(await get_account(conn, account.id)))
 
 
@@ -128,22 +160,67 @@ async def change_status(
         return JSONResponse(render_account(await get_account(conn, account.id)))
 
 
+async def _sender_id(conn: AsyncConnection, account: Any, sender: str) -> tuple[str, str | None]:
+    """(attendee provider id, username) of whoever writes: a WhatsApp phone, or a Telegram or
+    Instagram username, phone or internal id resolved like GET /users/{identifier}."""
+    if account.type == "WHATSAPP":
+        if "@" in sender:
+            return sender, None
+        try:
+            return whatsapp_provider_id(sender), None
+        except ValueError:
+            raise invalid("from must be a phone number for WhatsApp") from None
+    try:
+        user = await resolve_user(conn, account.type, sender)
+    except SimError:
+        raise invalid(f"from: no {account.type} user {sender!r}") from None
+    return user.messaging_id, user.username
+
+
+# The fields each attachment type requires (SDK MessageAttachmentSchema).
+_BY_TYPE: dict[str, dict[str, Any]] = {
+    "img": {"size": {"width": 800, "height": 600}, "sticker": False},
+    "video": {"size": {"width": 640, "height": 360}, "gif": False},
+    "audio": {"voice_note": False},
+    "file": {},
+}
+
+
+def _attachments(items: list[AttachmentBody]) -> list[dict[str, Any]]:
+    rendered = []
+    for item in items:
+        attachment_id = new_id()
+        extra = dict(_BY_TYPE[item.type])
+        if item.type == "file":
+            extra["file_name"] = item.file_name or "file"
+        rendered.append(
+            {
+                "id": attachment_id,
+                "type": item.type,
+                "mimetype": item.mimetype,
+                "unavailable": False,
+                "url": f"att://{attachment_id}",
+                **extra,
+            }
+        )
+    return rendered
+
+
 @router.post("/inbound")
 async def inbound(body: InboundBody, state: SimulatorState = Depends(get_state)) -> JSONResponse:
+    if body.text is None and not body.attachments:
+        raise invalid("text or attachments is required")
     async with state.engine.begin() as conn:
         account = await get_account(conn, body.account_id)
         if account.status != "OK":
             raise SimError(409, "errors/disconnected_account", "The account is not connected")
-        provider_id = body.sender
-        if account.type == "WHATSAPP" and "@" not in provider_id:
-            try:
-                provider_id = whatsapp_provider_id(provider_id)
-            except ValueError:
-                raise invalid("from must be a phone number for WhatsApp") from None
-        other = await attendee_for(conn, account, provider_id, body.name)
+        provider_id, username = await _sender_id(conn, account, body.sender)
+        other = await attendee_for(conn, account, provider_id, body.name, username)
         chat_id = await chat_for(conn, account.id, other)
         sender = await self_attendee(conn, account.id) if body.from_me else other
-        message_id = await add_message(conn, account, chat_id, sender, body.text)
+        message_id = await add_message(
+            conn, account, chat_id, sender, body.text, _attachments(body.attachments)
+        )
         await emit_message_event(conn, state, "message_received", message_id)
     result = {
         "message_id": message_id,
@@ -158,6 +235,8 @@ async def inbound(body: InboundBody, state: SimulatorState = Depends(get_state))
 async def receipt(
     message_id: str, body: ReceiptBody, state: SimulatorState = Depends(get_state)
 ) -> JSONResponse:
+    """Delivery only changes the message object (there is no message_delivered webhook); a
+    read also emits message_read."""
     async with state.engine.begin() as conn:
         message = await get_message_row(conn, message_id)
         values: dict[str, object] = {"delivered": 1}
@@ -167,7 +246,30 @@ async def receipt(
         await conn.execute(
             sa.update(t.messages).where(t.messages.c.id == message_id).values(**values)
         )
-        await emit_message_event(conn, state, f"message_{body.event}", message_id)
+        if body.event == "read":
+            await emit_message_event(conn, state, "message_read", message_id)
+        return JSONResponse(render_message(await get_message_row(conn, message_id)))
+
+
+@router.post("/messages/{message_id}/reaction")
+async def react(
+    message_id: str, body: ReactionBody, state: SimulatorState = Depends(get_state)
+) -> JSONResponse:
+    async with state.engine.begin() as conn:
+        message = await get_message_row(conn, message_id)
+        chat = await get_chat_row(conn, message.chat_id)
+        if body.from_me:
+            reactor = await self_attendee(conn, message.account_id)
+        else:
+            reactor = await attendee_by_id(conn, chat.attendee_id)
+        await emit_message_event(
+            conn,
+            state,
+            "message_reaction",
+            message_id,
+            reaction=body.reaction,
+            reactor_id=reactor.id,
+        )
         return JSONResponse(render_message(await get_message_row(conn, message_id)))
 
 

@@ -103,8 +103,8 @@ async def start_chat(request: Request, state: SimulatorState = Depends(get_state
     check_text(text)
     async with state.engine.begin() as conn:
         account = await _sendable_account(conn, account_id)
-        check_recipient(account.type, attendees[0])
-        attendee = await attendee_for(conn, account, attendees[0], None)
+        username = await check_recipient(conn, account.type, attendees[0])
+        attendee = await attendee_for(conn, account, attendees[0], None, username)
         chat_id = await chat_for(conn, account.id, attendee)
         message_id = None
         if text or files:

@@ -15,16 +15,9 @@ from skylight.integrations.unipile.simulator.state import SimulatorState, get_st
 from skylight.integrations.unipile.simulator.wire import new_id, now_ms
 
 router = APIRouter(prefix="/api/v1/webhooks")
-MESSAGING_EVENTS = frozenset(
-    {
-        "message_received",
-        "message_read",
-        "message_reaction",
-        "message_delivered",
-        "message_edited",
-        "message_deleted",
-    }
-)
+# The SDK's WebhookMessagingTriggerEventSchema: there is no message_delivered (delivery shows
+# on the message object's delivered/seen flags).
+MESSAGING_EVENTS = frozenset({"message_received", "message_read", "message_reaction"})
 # The SDK's webhook-list validator rejects INSTAGRAM here; Instagram accounts are listed as
 # MOBILE, the generic type Unipile gives app-based messaging accounts.
 LISTED_TYPE = {"INSTAGRAM": "MOBILE"}
@@ -60,7 +53,10 @@ async def create_webhook(
         events = events or ["message_received"]  # Unipile's documented default
         unknown = set(events) - MESSAGING_EVENTS
         if unknown:
-            raise invalid(f"Unknown events: {', '.join(sorted(unknown))}")
+            allowed = ", ".join(sorted(MESSAGING_EVENTS))
+            raise invalid(f"Unknown events: {', '.join(sorted(unknown))} (one of {allowed})")
+    else:
+        events = None  # only messaging webhooks have events
     webhook_id = new_id()
     async with state.engine.begin() as conn:
         await conn.execute(
@@ -101,7 +97,7 @@ async def list_webhooks(state: SimulatorState = Depends(get_state)) -> JSONRespo
             "type": "AUTO",
             "account_ids": refs,
             "enabled": bool(hook.enabled),
-            "name": hook.name,
+            "name": hook.name or "",  # always a string, never null
             "request_url": hook.request_url,
             "format": "json",
             "headers": hook.headers,

@@ -8,6 +8,8 @@ from __future__ import annotations
 from sqlalchemy import JSON, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData()
+# Bumped when a table changes: an older simulator file is then rebuilt (it is a fake's state).
+SCHEMA_VERSION = 2
 
 accounts = Table(
     "accounts",
@@ -47,7 +49,23 @@ attendees = Table(
     Column("provider_id", String, nullable=False),
     Column("name", String, nullable=False),
     Column("is_self", Integer, nullable=False),
+    # The public identifier (Instagram or Telegram username) when the simulator knows it.
+    Column("public_id", String),
     Index("ix_attendees_account_provider", "account_id", "provider_id", unique=True),
+)
+
+# The provider's users the simulator has been asked about or heard from: who a username (or a
+# Telegram phone number) is. Ids are derived from the identifier, so they are stable.
+users = Table(
+    "users",
+    metadata,
+    Column("provider", String, primary_key=True),  # TELEGRAM | INSTAGRAM
+    Column("provider_id", String, primary_key=True),  # numeric; Instagram: its pk
+    # What a new chat must be addressed to (Instagram: provider_messaging_id).
+    Column("messaging_id", String, nullable=False),
+    Column("username", String),
+    Column("phone", String),
+    Column("name", String, nullable=False),
 )
 
 chats = Table(
