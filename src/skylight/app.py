@@ -22,6 +22,7 @@ from skylight.kit.body_limit import BodyLimitMiddleware
 from skylight.kit.db import Database, create_engine
 from skylight.kit.handlers import install_error_handlers
 from skylight.kit.openapi import install_openapi, operation_id
+from skylight.kit.readiness import Reports
 from skylight.kit.request_id import RequestIdMiddleware
 from skylight.kit.settings import Settings, get_settings
 from skylight.messages.reconciler import Reconciler
@@ -64,7 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 worker = make_worker(Services(db, upstream.unipile, settings, webhooks))
                 app.state.worker = worker
                 async with contextlib.AsyncExitStack() as stack:
-                    await stack.enter_async_context(inbound_webhooks(settings, upstream.unipile))
+                    await stack.enter_async_context(
+                        inbound_webhooks(settings, upstream.unipile, app.state.reports)
+                    )
                     await stack.enter_async_context(reconciler.running())
                     await stack.enter_async_context(notifier.listening(db.engine))
                     if settings.run_jobs_in_process:
@@ -81,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
+    # What background parts report for /readyz (e.g. Unipile's webhook registration).
+    app.state.reports = Reports()
     # Inside the request id (its 413 carries one), before anything parses a body.
     app.add_middleware(
         BodyLimitMiddleware,

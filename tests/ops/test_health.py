@@ -33,7 +33,12 @@ async def test_readyz_reports_each_dependency(client: httpx.AsyncClient) -> None
     assert response.status_code == 200, response.text
     assert response.json() == {
         "success": True,
-        "data": {"database": "ok", "migrations": "ok", "unipile": "ok"},
+        "data": {
+            "database": "ok",
+            "migrations": "ok",
+            "unipile": "ok",
+            "unipile_webhooks": "ok",
+        },
     }
 
 
@@ -56,7 +61,12 @@ async def test_readyz_is_503_naming_unipile_while_it_fails(
     body = down.json()
     assert body["success"] is False
     assert body["message"] == "Not ready: unipile."
-    assert body["data"] == {"database": "ok", "migrations": "ok", "unipile": "down"}
+    assert body["data"] == {
+        "database": "ok",
+        "migrations": "ok",
+        "unipile": "down",
+        "unipile_webhooks": "ok",  # registered at start-up, before the faults
+    }
     assert list(body["errors"]) == ["unipile"]
     assert back.status_code == 200
 
@@ -123,4 +133,9 @@ async def test_readyz_turns_503_while_postgresql_refuses_and_ready_when_it_retur
     assert body["data"]["migrations"] == "unknown"
     assert body["data"]["unipile"] == "ok"
     assert health_meanwhile.status_code == 200
-    assert back.json()["data"] == {"database": "ok", "migrations": "ok", "unipile": "ok"}
+    assert back.json()["data"] == {
+        "database": "ok",
+        "migrations": "ok",
+        "unipile": "ok",
+        "unipile_webhooks": "ok",
+    }

@@ -26,7 +26,7 @@ async def healthz() -> DataResponse[dict[str, str]]:
 @router.get("/readyz")
 async def readyz(request: Request) -> DataResponse[dict[str, str]]:
     probe: ReadinessProbe = request.app.state.readiness
-    readiness = await probe.check()
+    readiness = await probe.check(getattr(request.app.state, "reports", None))
     if not readiness.ready:
         down = ", ".join(readiness.problems)
         raise NotReady(f"Not ready: {down}.", errors=readiness.problems, data=readiness.checks)

@@ -15,6 +15,7 @@ from skylight.integrations.unipile.client import UnipileClient
 from skylight.kit.db import Database
 from skylight.kit.errors import SkylightError
 from skylight.kit.migrations import is_current
+from skylight.kit.readiness import Reports
 from skylight.kit.settings import Settings
 
 _NOT_CURRENT = "the database schema is not at this version's migrations"
@@ -74,7 +75,7 @@ class ReadinessProbe:
         self._upstream = _Cached(settings.readiness_cache_seconds)
         self._upstream_lock = asyncio.Lock()
 
-    async def check(self) -> Readiness:
+    async def check(self, reports: Reports | None = None) -> Readiness:
         readiness = Readiness()
         database, upstream = await asyncio.gather(self._database(), self._upstream_problem())
         if database == "down":
@@ -90,6 +91,11 @@ class ReadinessProbe:
             readiness.checks["unipile"] = "ok"
         else:
             readiness.fail("unipile", "down", upstream)
+        for name, report in reports.items() if reports else []:
+            if report.problem is None:
+                readiness.checks[name] = report.state
+            else:
+                readiness.fail(name, report.state, report.problem)
         return readiness
 
     async def _database(self) -> str:
