@@ -32,12 +32,23 @@ def handle_from_provider_id(
 
 
 async def find_or_create(
-    repo: ContactRepository, channel: ChannelType, provider_id: str, name: str | None
+    repo: ContactRepository,
+    channel: ChannelType,
+    provider_id: str,
+    name: str | None,
+    username: str | None = None,
 ) -> tuple[Contact, bool]:
-    """The contact, and whether it was just created."""
-    handle, phone, username = handle_from_provider_id(channel, provider_id)
+    """The contact, and whether it was just created: by Unipile's id for the person first,
+    then by handle (their username when the attendee shows it, else the id itself). The id is
+    remembered on the contact, so a later send needs no lookup."""
+    known = await repo.get_by_provider_id(channel, provider_id)
+    if known is not None:
+        return known, False
+    handle, phone, username = handle_from_provider_id(channel, username or provider_id)
     existing = await repo.get_by_handle(channel, handle)
     if existing is not None:
+        if existing.provider_id is None:
+            existing.provider_id = provider_id
         return existing, False
     contact = Contact(
         workspace_id=repo.workspace_id,
@@ -46,5 +57,6 @@ async def find_or_create(
         phone=phone,
         username=username,
         handle=handle,
+        provider_id=provider_id,
     )
     return await repo.add(contact), True

@@ -14,6 +14,10 @@ class Contact(TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "channel", "handle"),
         Index("ix_contacts_workspace_id_id", "workspace_id", "id"),
+        # Inbound messages name their sender by this id.
+        Index(
+            "ix_contacts_workspace_channel_provider_id", "workspace_id", "channel", "provider_id"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -25,6 +29,10 @@ class Contact(TimestampMixin, Base):
     # How the channel addresses this person (E.164 phone or lower-cased username); unique per
     # channel in a workspace. Derived from phone/username by the service.
     handle: Mapped[str] = mapped_column(String(64))
+    # Unipile's internal id for this person (Telegram/Instagram: numeric; Instagram: the
+    # provider_messaging_id a new chat is addressed to), learnt from GET /users or an inbound
+    # message. Never shown by the API.
+    provider_id: Mapped[str | None] = mapped_column(String(255), default=None)
     # Set while the person does not want campaigns (they wrote STOP, or someone said so).
     opted_out_at: Mapped[datetime | None] = mapped_column(default=None)
     # When the opt-out state was last decided (by a keyword's message time or a PATCH): an

@@ -32,6 +32,14 @@ class ContactRepository(ScopedRepository[Contact]):
             self.scoped().where(Contact.channel == channel, Contact.handle == handle)
         )
 
+    async def get_by_provider_id(self, channel: ChannelType, provider_id: str) -> Contact | None:
+        return await self.session.scalar(
+            self.scoped()
+            .where(Contact.channel == channel, Contact.provider_id == provider_id)
+            .order_by(Contact.id)
+            .limit(1)
+        )
+
     def filters(self, channel: ChannelType | None, q: str | None) -> list[ColumnElement[bool]]:
         """The contacts search (GET /contacts?q=, campaign recipient filters): one definition."""
         filters: list[ColumnElement[bool]] = [Contact.workspace_id == self.workspace_id]

@@ -36,9 +36,11 @@ class Incoming:
     text: str | None
     at: datetime
     from_account: bool
-    # The other person in the 1:1 chat, and their display name when known.
+    # The other person in the 1:1 chat (Unipile's id), their display name when known, and
+    # their public username when the attendee shows it (Telegram, Instagram).
     counterpart_id: str | None
     counterpart_name: str | None
+    counterpart_username: str | None = None
 
 
 async def _owning_channel(session: AsyncSession, account_id: str) -> Channel | None:
@@ -65,6 +67,7 @@ async def ingest(session: AsyncSession, incoming: Incoming) -> bool:
             channel.type,
             incoming.counterpart_id,
             incoming.counterpart_name,
+            incoming.counterpart_username,
         )
         contact_id = contact.id
         if created:

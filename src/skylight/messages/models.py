@@ -28,6 +28,8 @@ class Message(Base):
         Index("ix_messages_contact_direction", "contact_id", "direction", "occurred_at", "id"),
         # Unread inbound messages of a contact, for marking them read.
         Index("ix_messages_contact_unread", "contact_id", "direction", "status"),
+        # Recent sends still waiting for a receipt (reconciliation re-reads their flags).
+        Index("ix_messages_workspace_status_sent_at", "workspace_id", "status", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

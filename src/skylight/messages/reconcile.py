@@ -1,8 +1,9 @@
 """Catching up from Unipile's chat and message lists after a gap (downtime, dropped webhooks,
 a channel back to OK), so nothing that reached Unipile is missing and nothing is doubled.
 
-Runs on start-up, when a channel returns to OK, and periodically. Every message goes through the
-same idempotent ingestion as webhooks."""
+Runs on start-up, when a channel returns to OK, and periodically. It asks Unipile only for the
+chats with activity since the last successful pass (``after``). Every message goes through the
+same idempotent ingestion as webhooks; receipts come from the message objects' flags (receipts)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ from skylight.integrations.unipile.schemas import Message as UnipileMessage
 from skylight.kit.db import Database
 from skylight.kit.locks import lock_workspace_writes
 from skylight.kit.time import utcnow
+from skylight.messages import receipts
 from skylight.messages.events import message_event
-from skylight.messages.ingest import Incoming, advance, ingest
+from skylight.messages.ingest import Incoming, apply_receipt, ingest
 from skylight.messages.repository import MessageRepository, PendingMessages
-from skylight.messages.types import Direction, MessageStatus
+from skylight.messages.types import MessageStatus
 
 logger = logging.getLogger("skylight.reconcile")
 # Overlap with the previous run: clocks differ and webhooks may be in flight.
@@ -34,6 +36,7 @@ NEVER_CONFIRMED = "Unipile never confirmed this message; it was not sent."
 @dataclass
 class Report:
     channels: int = 0
+    chats: int = 0  # chats Unipile listed (only those active since the last pass)
     stored: int = 0
     receipts: int = 0
     expired: int = 0
@@ -46,16 +49,23 @@ async def reconcile_all(
     report = Report()
     async with db.transaction() as session:
         targets = [
-            (c.id, c.unipile_account_id, c.reconciled_at or c.connected_at)
+            (
+                c.id,
+                c.workspace_id,
+                c.type.value,
+                c.unipile_account_id,
+                c.reconciled_at or c.connected_at,
+            )
             for c in await AccountLookup(session).healthy()
             if only_accounts is None or c.unipile_account_id in only_accounts
         ]
-    for channel_id, account_id, since in targets:
+    for channel_id, workspace_id, channel, account_id, since in targets:
         if account_id is None:
             continue
         started = utcnow()
         try:
             await _reconcile_account(db, unipile, account_id, since, report)
+            report.receipts += await receipts.sweep(db, unipile, workspace_id, account_id, channel)
         except UnipileError as exc:
             logger.warning("reconciling %s stopped: %s", account_id, exc)
             continue
@@ -70,19 +80,21 @@ async def _reconcile_account(
     db: Database, unipile: UnipileClient, account_id: str, since: datetime | None, report: Report
 ) -> None:
     after = (since - OVERLAP) if since else None
-    async for chat in unipile.iter_chats(account_id):
-        if after and chat.timestamp and chat.timestamp < after:
-            continue
+    # Only chats with activity since the last pass: Unipile filters them (``after``).
+    async for chat in unipile.iter_chats(account_id, after=after):
+        report.chats += 1
         async for message in unipile.iter_chat_messages(chat.id):
             if after and message.timestamp < after:
                 break  # newest first: the rest is older still
-            await _apply(db, chat, message, report)
+            await _apply(db, account_id, chat, message, report)
 
 
-async def _apply(db: Database, chat: Chat, message: UnipileMessage, report: Report) -> None:
+async def _apply(
+    db: Database, account_id: str, chat: Chat, message: UnipileMessage, report: Report
+) -> None:
     from_account = bool(message.is_sender)
     incoming = Incoming(
-        account_id=message.account_id,
+        account_id=account_id,
         chat_id=chat.id,
         message_id=message.id,
         text=message.text,
@@ -94,18 +106,9 @@ async def _apply(db: Database, chat: Chat, message: UnipileMessage, report: Repo
     async with db.transaction() as session:
         if await ingest(session, incoming):
             report.stored += 1
-        if from_account and (message.seen or message.delivered):
-            channel = await AccountLookup(session).channel(message.account_id)
-            if channel is None:
-                return
-            stored = await MessageRepository(session, channel.workspace_id).by_unipile_id(
-                message.id
-            )
-            target = MessageStatus.READ if message.seen else MessageStatus.DELIVERED
-            outbound = stored is not None and stored.direction == Direction.OUTBOUND
-            if outbound and stored is not None and advance(stored, target, message.timestamp):
-                await message_event(session, stored, "message.status_updated")
-                report.receipts += 1
+        receipt = receipts.receipt_of(message) if from_account else None
+        if receipt and await apply_receipt(session, account_id, message.id, receipt, utcnow()):
+            report.receipts += 1
 
 
 async def _expire_unconfirmed(db: Database, report: Report) -> None:

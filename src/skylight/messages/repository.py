@@ -104,6 +104,23 @@ class MessageRepository(ScopedRepository[Message]):
             .values(error=error)
         )
 
+    async def awaiting_receipt(self, channel: str, since: datetime, limit: int) -> list[str]:
+        """Unipile ids of outbound messages sent since then and not read yet, newest first."""
+        rows = await self.session.scalars(
+            select(Message.unipile_message_id)
+            .where(
+                Message.workspace_id == self.workspace_id,
+                Message.channel == channel,
+                Message.direction == Direction.OUTBOUND,
+                Message.status.in_([MessageStatus.SENT, MessageStatus.DELIVERED]),
+                Message.sent_at >= since,
+                Message.unipile_message_id.is_not(None),
+            )
+            .order_by(Message.sent_at.desc(), Message.id.desc())
+            .limit(limit)
+        )
+        return [row for row in rows if row is not None]
+
     async def mark_inbound_read(self, contact_id: int, at: datetime) -> int:
         result = await self.session.execute(
             update(Message)

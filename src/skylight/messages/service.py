@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.channels.repository import ChannelRepository
-from skylight.channels.types import HEALTHY, ChannelType
-from skylight.contacts.models import Contact
+from skylight.channels.types import HEALTHY
 from skylight.contacts.service import get_contact, is_opted_out
 from skylight.conversations.repository import ConversationRepository
 from skylight.files import service as files_service
@@ -24,13 +23,14 @@ from skylight.integrations.unipile.errors import (
     UnipilePermanentError,
     UnipileTimeout,
 )
-from skylight.integrations.unipile.providers import whatsapp_provider_id
 from skylight.kit.db import Database
 from skylight.kit.errors import NotFound
 from skylight.kit.locks import lock_workspace_writes
 from skylight.kit.time import utcnow
+from skylight.messages import recipients
 from skylight.messages.events import message_event
 from skylight.messages.models import Message
+from skylight.messages.recipients import attendee_id as attendee_id  # planning uses it
 from skylight.messages.repository import ChatRepository, MessageRepository
 from skylight.messages.schemas import MessageOut
 from skylight.messages.types import Direction, MessageStatus
@@ -50,12 +50,6 @@ class Route:
     attendee_id: str
     # Its files are read from storage when it is sent (and again if it is ever sent again).
     has_attachments: bool = False
-
-
-def attendee_id(contact: Contact) -> str:
-    if contact.channel is ChannelType.WHATSAPP:
-        return whatsapp_provider_id(contact.phone or "")
-    return contact.username or contact.phone or contact.handle
 
 
 async def prepare(
@@ -185,6 +179,28 @@ async def complete(
     """Call Unipile for a prepared message (no transaction open meanwhile) and record the
     outcome: sent, failed with the reason, or still pending when Unipile did not confirm.
     `storage` holds the bytes of its files (a message with attachments needs it)."""
+    message, _ = await _complete(db, unipile, route, text, storage)
+    return message
+
+
+async def _complete(
+    db: Database, unipile: UnipileClient, route: Route, text: str, storage: Storage | None
+) -> tuple[Message, bool]:
+    """The message, and whether it failed on our side (no such recipient)."""
+    try:
+        route = await recipients.addressed(db, unipile, route)
+    except recipients.UnknownRecipient as exc:
+        return await _record_problem(db, route, exc.reason, unconfirmed=False), True
+    except UnipileError as exc:
+        reason = exc.detail or exc.title or type(exc).__name__
+        failed = await _record_problem(db, route, f"Unipile failed: {reason}", unconfirmed=False)
+        return failed, False
+    return await _send(db, unipile, route, text, storage), False
+
+
+async def _send(
+    db: Database, unipile: UnipileClient, route: Route, text: str, storage: Storage | None
+) -> Message:
     uploads: list[Upload] = []
     if route.has_attachments:
         assert storage is not None, "a message with attachments is sent with its storage"
@@ -261,7 +277,9 @@ async def send(
         opted_out = await is_opted_out(session, workspace_id, contact_id)
     if isinstance(prepared, Message):
         return Refused(prepared)
-    message = await complete(db, unipile, prepared, text or "", storage)
+    message, ours = await _complete(db, unipile, prepared, text or "", storage)
+    if ours:
+        return Refused(message)
     if message.status != MessageStatus.SENT:
         return Undelivered(message)
     return Sent(message, opted_out)

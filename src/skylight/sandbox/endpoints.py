@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, status
 
 from skylight.apikeys.dependencies import CurrentCaller
+from skylight.integrations.unipile.dependencies import UnipileDep
 from skylight.integrations.unipile.simulator.control import SimulatorControl
 from skylight.kit.dependencies import Db
 from skylight.kit.envelope import DataMessageResponse, DataResponse, MessageResponse
@@ -20,11 +21,13 @@ router = APIRouter(prefix="/sandbox", tags=["sandbox"])
 AccountId = Annotated[str, Path(min_length=1, max_length=128)]
 
 
-def _context(request: Request, caller: CurrentCaller, db: Db) -> SandboxContext:
+def _context(
+    request: Request, caller: CurrentCaller, db: Db, unipile: UnipileDep
+) -> SandboxContext:
     control: SimulatorControl | None = request.app.state.simulator
     if control is None:
         raise NotFound("Not found.")
-    return SandboxContext(db=db, control=control, caller=caller)
+    return SandboxContext(db=db, control=control, caller=caller, unipile=unipile)
 
 
 Ctx = Annotated[SandboxContext, Depends(_context)]

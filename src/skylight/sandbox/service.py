@@ -8,11 +8,13 @@ from typing import Literal
 from skylight.apikeys.service import Caller
 from skylight.channels.repository import ChannelRepository
 from skylight.channels.types import ChannelType
+from skylight.integrations.unipile.client import UnipileClient
 from skylight.integrations.unipile.errors import UnipileError, UnipileNotFound
 from skylight.integrations.unipile.simulator.config import Faults
 from skylight.integrations.unipile.simulator.control import SimulatorControl
 from skylight.kit.db import Database
 from skylight.kit.errors import Conflict, NotFound, Unprocessable
+from skylight.messages import receipts
 from skylight.messages.repository import MessageRepository
 from skylight.messages.types import Direction
 from skylight.sandbox.schemas import FaultsIn, InboundIn, InboundOut, SentOut
@@ -24,6 +26,7 @@ class SandboxContext:
     db: Database
     control: SimulatorControl
     caller: Caller
+    unipile: UnipileClient
 
 
 async def _owned_account(ctx: SandboxContext, account_id: str) -> None:
@@ -110,4 +113,10 @@ async def receipt(
         if message.direction != Direction.OUTBOUND or message.unipile_message_id is None:
             raise Unprocessable("Only an outbound message Unipile accepted can get receipts.")
         unipile_id = message.unipile_message_id
+        channel = await ChannelRepository(session, ctx.caller.workspace_id).get(message.channel)
+        account_id = channel.unipile_account_id if channel else None
     await ctx.control.receipt(unipile_id, event)
+    if event == "delivered" and account_id is not None:
+        # Unipile has no delivered webhook: the flag on the message object is read back, as
+        # reconciliation does, instead of waiting for its next pass.
+        await receipts.refresh(ctx.db, ctx.unipile, account_id, unipile_id)

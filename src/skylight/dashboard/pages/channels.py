@@ -212,7 +212,7 @@ async def simulate_scan(
     control = getattr(request.app.state, "simulator", None)
     if control is None:
         raise PageNotFound("Simulate scan exists only in sandbox mode.")
-    ctx = SandboxContext(db=db, control=control, caller=me.caller)
+    ctx = SandboxContext(db=db, control=control, caller=me.caller, unipile=unipile)
     try:
         await sandbox.scan(ctx, account_id, username.strip() or None)
     except (SkylightError, UnipileError) as exc:

@@ -190,7 +190,10 @@ async def simulate_inbound(
     fields = {"channel": channel, "from": sender, "name": name or None, "text": text}
     try:
         body = parse(InboundIn, fields)
-        await sandbox.inbound(SandboxContext(db=db, control=control, caller=me.caller), body)
+        ctx = SandboxContext(
+            db=db, control=control, caller=me.caller, unipile=request.app.state.unipile
+        )
+        await sandbox.inbound(ctx, body)
     except (SkylightError, UnipileError) as exc:
         code = exc.status_code if isinstance(exc, SkylightError) else 502
         return await _inbox(
