@@ -3,10 +3,13 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Unipile's official Node SDK for the contract test, from the project's own lock file.
+SDK := tests/integrations/unipile/sdk
+SDK_STAMP := $(SDK)/node_modules/.installed
 # pytest-xdist workers: one per core.
 TEST_WORKERS ?= auto
 
-.PHONY: run test check lint format clean chromium
+.PHONY: run test check lint format clean chromium unipile-sdk
 .PHONY: bench fuzz fuzz-quick load load-quick faults faults-quick
 
 $(STAMP): pyproject.toml
@@ -22,8 +25,15 @@ run: $(STAMP)
 
 ## Lint, type-check and run the test suite on both cores (SQLite everywhere, PostgreSQL where the
 ## database matters; PostgreSQL required with CI=true). The process-level fault tests: `make faults`.
-test: check chromium
+test: check chromium unipile-sdk
 	$(BIN)/pytest -n $(TEST_WORKERS) -m "not slow" --durations=15
+
+## unipile-node-sdk (npm) for tests/integrations/unipile/test_sdk_contract.py; Node 18+ needed.
+unipile-sdk: $(SDK_STAMP)
+
+$(SDK_STAMP): $(SDK)/package.json $(SDK)/package-lock.json
+	cd $(SDK) && npm ci --no-audit --no-fund
+	@touch $(SDK_STAMP)
 
 ## The dashboard's browser tests drive Debian's chromium (Playwright's own download does not
 ## work everywhere): installed when missing and we are root, else they skip (fail with CI=true).
@@ -75,4 +85,4 @@ faults-quick: $(STAMP)
 	$(BIN)/python -m bench.faults --quick
 
 clean:
-	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache $(SDK)/node_modules
