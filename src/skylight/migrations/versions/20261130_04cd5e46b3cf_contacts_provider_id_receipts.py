@@ -2,7 +2,7 @@
 messages: an index for the sends still waiting for a receipt
 
 Revision ID: 04cd5e46b3cf
-Revises: bd9761bff9c8
+Revises: 989fb0aec5e7
 Create Date: 2026-11-30 17:14:06.822464
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import skylight.kit.models  # noqa: F401 (column types of ours)
 
 revision: str = "04cd5e46b3cf"
-down_revision: str | None = "bd9761bff9c8"
+down_revision: str | None = "989fb0aec5e7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
