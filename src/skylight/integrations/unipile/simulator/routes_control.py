@@ -304,6 +304,8 @@ async def set_faults(body: Faults, state: SimulatorState = Depends(get_state)) -
     tenant = current_tenant.get()
     if tenant is None:
         state.faults = body
+    elif body == Faults():
+        state.tenant_faults.pop(tenant, None)  # cleared: back to the global ones
     else:
         state.tenant_faults[tenant] = body
     return JSONResponse(body.model_dump())

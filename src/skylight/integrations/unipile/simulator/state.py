@@ -22,7 +22,7 @@ current_tenant: ContextVar[str | None] = ContextVar("sandbox_tenant", default=No
 class SimulatorState:
     config: SimulatorConfig
     engine: AsyncEngine
-    # For calls of no tenant (the standalone simulator, bench/); tenants have their own.
+    # Global: every call (the standalone simulator, bench/), unless its tenant set its own.
     faults: Faults = field(default_factory=Faults)
     tenant_faults: dict[str, Faults] = field(default_factory=dict)
     # Which tenant created each account: its webhooks get that tenant's faults, whoever
@@ -38,11 +38,10 @@ class SimulatorState:
             self.account_tenants[account_id] = tenant
 
     def faults_for(self, account_id: str | None = None) -> Faults:
-        """The faults of the account's tenant, else of the request's tenant, else global."""
+        """The faults of the account's tenant, else of the request's tenant; the global ones
+        (Unipile itself in trouble) for a tenant that set none."""
         tenant = self.account_tenants.get(account_id or "") or current_tenant.get()
-        if tenant is None:
-            return self.faults
-        return self.tenant_faults.get(tenant, Faults())
+        return self.tenant_faults.get(tenant or "", self.faults)
 
     def chance(self, rate: float) -> bool:
         return rate > 0 and self.rng.random() < rate
