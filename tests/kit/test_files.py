@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from skylight.kit.db import create_engine
+from skylight.kit.files import private_sqlite_file
 
 
 def mode(path: Path) -> int:
@@ -53,4 +54,26 @@ async def test_an_existing_database_made_readable_by_others_is_tightened(tmp_pat
             await connection.execute(text("CREATE TABLE t (x INTEGER)"))
     finally:
         await engine.dispose()
+    assert mode(path) == 0o600
+
+
+def test_an_existing_database_is_never_opened_by_us(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closing any descriptor of a file drops every POSIX lock this process holds on it, so
+    SQLite's own locks of a live database (the app's, while a CLI command or a test makes a
+    second engine) would vanish: a live file is only ever chmod-ed."""
+    path = tmp_path / "skylight.db"
+    path.touch()
+    opened: list[str] = []
+    real_open = os.open
+
+    def watched(file: str | os.PathLike[str], flags: int, mode: int = 0o777) -> int:
+        descriptor = real_open(file, flags, mode)  # O_EXCL on an existing file opens nothing
+        opened.append(os.fspath(file))
+        return descriptor
+
+    monkeypatch.setattr(os, "open", watched)
+    private_sqlite_file(path)
+    assert opened == []
     assert mode(path) == 0o600

@@ -25,7 +25,10 @@ def private_sqlite_file(path: Path) -> None:
     """Before SQLite opens it: the database exists with mode 0600 (an empty file is an empty
     database), so the -wal and -shm files SQLite creates beside it take the same mode."""
     private_directory(path.parent)
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, FILE_MODE))
+    # Only ever opened here when missing: closing a descriptor of a file this process has open
+    # through SQLite would drop SQLite's POSIX locks on it.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE))
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         with contextlib.suppress(FileNotFoundError):
             file.chmod(FILE_MODE)
