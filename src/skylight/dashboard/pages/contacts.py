@@ -3,6 +3,7 @@ or in, and delete; and "Import CSV", whose progress and row errors show live."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -25,6 +26,7 @@ from skylight.kit.params import MAX_ID
 from skylight.users.service import SignedIn
 
 router = APIRouter(prefix="/contacts")
+_DIGITS = re.compile(r"[0-9]+")
 PAGE = f"{PREFIX}/contacts"
 PER_PAGE = 25
 Short = Annotated[str, Form(max_length=255)]
@@ -41,7 +43,8 @@ class Filters:
 
     @classmethod
     def read(cls, q: str | None, channel: str | None, page: str | None) -> Filters:
-        number = int(page) if page and page.isdigit() and len(page) < 7 else 1
+        # ASCII digits only: str.isdigit() accepts "²", which int() refuses (a 500).
+        number = int(page) if page and _DIGITS.fullmatch(page) and len(page) < 7 else 1
         search = (q or "").replace("\x00", "").strip()[:100]
         return cls(search, CHANNELS.get(channel or ""), max(number, 1))
 
@@ -119,7 +122,7 @@ async def contacts_page(
     shown: Annotated[str | None, Query(alias="import", max_length=12)] = None,
 ) -> Response:
     """`import`: an import to show, live, above the list (where an upload lands)."""
-    job = int(shown) if shown and shown.isdigit() else None
+    job = int(shown) if shown and _DIGITS.fullmatch(shown) and int(shown) <= MAX_ID else None
     return await _page(request, db, me, Filters.read(q, channel, page), import_id=job)
 
 
