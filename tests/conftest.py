@@ -40,7 +40,7 @@ def _no_unplanned_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # Fixtures that stand for "this run's database"; a test using one runs once per kind it needs.
-DATABASE_FIXTURES = ("database_url", "campaign_database_url")
+DATABASE_FIXTURES = ("database_url", "campaign_database_url", "s3_database_url")
 
 
 def database_kinds(node: pytest.Function | pytest.Item | None) -> list[str]:
@@ -102,6 +102,8 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         # Our own webhook receivers in tests listen on loopback; retries are sped up.
         webhook_allow_private_urls=True,
         webhook_retry_schedule_seconds=[0.05, 0.1, 0.1, 0.2, 0.2, 0.3],
+        # A received file's fetch is tried twice, then it is unavailable.
+        files_fetch_retry_seconds=[0.05],
         # Every test calls from 127.0.0.1 with many keys; the rate-limit tests set their own.
         rate_limit_per_key="100000/minute",
         rate_limit_failed_auth_per_ip="100000/minute",

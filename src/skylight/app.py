@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ("/dashboard/contacts/imports", settings.contacts_import_max_bytes),
             # Uploads: the largest file any channel takes, and the multipart around it.
             ("/api/v1/files", MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD),
+            ("/api/v1/sandbox/inbound", MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD),
         ],
     )
     app.add_middleware(RequestIdMiddleware)

@@ -5,15 +5,27 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from moto.server import ThreadedMotoServer
 from pydantic import SecretStr
 
+from skylight.app import create_app
+from skylight.kit.db import create_engine
+from skylight.kit.migrations import upgrade
 from skylight.kit.settings import Settings
+from tests.databases import (
+    PostgresUnavailable,
+    fresh_postgres_database,
+    postgres_required,
+    sqlite_url,
+)
+from tests.processes import free_port
+from tests.servers import serve_in_loop
 
 
 @dataclass(frozen=True)
@@ -49,3 +61,53 @@ def s3_server() -> Iterator[S3Server]:
         yield S3Server(f"http://{host}:{port}")
     finally:
         server.stop()
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def s3_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A database of its own: the S3 app's jobs must not be taken by the shared app's worker
+    (whose files are in a folder)."""
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path_factory.mktemp("s3-sqlite"))
+        await _migrate(url)
+        yield url
+        return
+    try:
+        async with fresh_postgres_database() as url:
+            await _migrate(url)
+            yield url
+    except PostgresUnavailable as exc:
+        if postgres_required():
+            pytest.fail(f"PostgreSQL is required (CI=true) but unreachable: {exc}")
+        pytest.skip(f"no PostgreSQL server: {exc}")
+
+
+@pytest.fixture(scope="session")
+async def s3_app(
+    s3_server: S3Server, s3_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[FastAPI]:
+    """The app as a several-server deployment runs it: files in an S3-compatible bucket."""
+    port = free_port()
+    base = Settings(
+        database_url=s3_database_url,
+        data_dir=tmp_path_factory.mktemp("s3-data"),
+        port=port,
+        public_url=f"http://127.0.0.1:{port}",
+        simulator_connect_delay_seconds=0.2,
+        simulator_webhook_retry_base_seconds=0.05,
+        rate_limit_per_key="100000/minute",
+        rate_limit_failed_auth_per_ip="100000/minute",
+    )
+    application = create_app(s3_server.settings(base, s3_server.new_bucket()))
+    async with serve_in_loop(application, port):
+        yield application

@@ -26,6 +26,7 @@ from skylight.integrations.unipile.errors import (
 )
 from skylight.jobs.worker import RetryLater
 from skylight.kit.db import Database
+from skylight.kit.logging import workspace_id_var
 from skylight.kit.settings import Settings
 
 logger = logging.getLogger("skylight.files")
@@ -47,6 +48,8 @@ async def fetch(
         message_id, attachment_id = file.unipile_message_id, file.unipile_attachment_id
         key = f"{file.workspace_id}/{file.public_id}"
         name, hinted = file.filename, file.content_type
+    # The workspace this call is for: its logs, and a sandbox's faults (sandbox.tenancy).
+    token = workspace_id_var.set(file.workspace_id)
     try:
         data = await unipile.download_attachment(
             message_id, attachment_id, max_bytes=settings.files_max_received_bytes
@@ -56,6 +59,8 @@ async def fetch(
         async with db.transaction() as session:
             await FileStore(session).unavailable(file_id, reason)
         return FileStatus.UNAVAILABLE
+    finally:
+        workspace_id_var.reset(token)
     sniffed = sniff(data, name)
     await storage.put(key, data)
     async with db.transaction() as session:

@@ -15,6 +15,7 @@ from skylight.files.models import File, FileOrigin, FileStatus
 from skylight.files.repository import FileRepository
 from skylight.files.service import clean_filename, new_public_id
 from skylight.files.sniff import OCTET_STREAM
+from skylight.files.sweep import ensure_sweep
 from skylight.integrations.unipile.attachments import Attachment
 from skylight.jobs.service import enqueue
 
@@ -47,6 +48,9 @@ async def record(
     unipile_message_id: str,
     attachments: Sequence[Attachment],
 ) -> None:
+    if not attachments:
+        return
+    await ensure_sweep(session)
     repo = FileRepository(session, workspace_id)
     files = []
     for attachment in attachments[:MAX_RECEIVED]:
@@ -69,3 +73,11 @@ async def record(
         if file.status == FileStatus.PENDING:
             await enqueue(session, FETCH_JOB, {"file_id": file.id})
     await repo.attach(message_id, files)
+
+
+def preview(attachments: Sequence[Attachment]) -> str:
+    """A conversation's last message when a received one is only files."""
+    if not attachments:
+        return ""
+    names = [display_name(a, hinted_type(a)) for a in attachments]
+    return "📎 " + ", ".join(names)[:200]

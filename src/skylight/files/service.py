@@ -19,6 +19,7 @@ from skylight.files.models import File, FileOrigin, FileStatus
 from skylight.files.repository import FileRepository
 from skylight.files.sniff import sniff
 from skylight.files.storage import Storage
+from skylight.files.sweep import ensure_sweep
 from skylight.integrations.unipile.attachments import Upload
 from skylight.kit.db import Database
 from skylight.kit.errors import ContentTooLarge, NotFound, Unprocessable
@@ -66,6 +67,7 @@ async def upload(
     key = storage_key(workspace_id, public_id)
     await storage.put(key, data)
     async with db.transaction() as session:
+        await ensure_sweep(session)
         return await FileRepository(session, workspace_id).add(
             File(
                 public_id=public_id,

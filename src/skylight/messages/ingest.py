@@ -7,7 +7,8 @@ phone."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,8 @@ from skylight.contacts.repository import ContactRepository
 from skylight.contacts.schemas import ContactOut
 from skylight.conversations.repository import ConversationRepository
 from skylight.events.service import emit
+from skylight.files import inbound as inbound_files
+from skylight.integrations.unipile.attachments import Attachment
 from skylight.kit.locks import lock_workspace_writes
 from skylight.kit.time import utcnow
 from skylight.messages.events import message_event, message_event_by_id
@@ -41,6 +44,8 @@ class Incoming:
     counterpart_id: str | None
     counterpart_name: str | None
     counterpart_username: str | None = None
+    # Recorded with the message; their bytes are fetched afterwards (files.fetching).
+    attachments: Sequence[Attachment] = field(default_factory=tuple)
 
 
 async def _owning_channel(session: AsyncSession, account_id: str) -> Channel | None:
@@ -110,11 +115,14 @@ async def ingest(session: AsyncSession, incoming: Incoming) -> bool:
     )
     if new_id is None:
         return False
+    await inbound_files.record(
+        session, workspace_id, new_id, incoming.message_id, incoming.attachments
+    )
     await ConversationRepository(session, workspace_id).record_message(
         contact_id=contact_id,
         channel=channel.type,
         message_id=new_id,
-        content=text,
+        content=text or inbound_files.preview(incoming.attachments),
         at=incoming.at,
         unread_delta=0 if incoming.from_account else 1,
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from skylight.channels.repository import AccountLookup
+from skylight.integrations.unipile.attachments import read_attachments
 from skylight.integrations.unipile.client import UnipileClient
 from skylight.integrations.unipile.errors import UnipileError
 from skylight.integrations.unipile.schemas import Chat
@@ -102,6 +103,7 @@ async def _apply(
         from_account=from_account,
         counterpart_id=chat.attendee_provider_id if from_account else message.sender_id,
         counterpart_name=chat.name,
+        attachments=read_attachments(message.attachments),
     )
     async with db.transaction() as session:
         if await ingest(session, incoming):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from skylight.integrations.unipile.attachments import read_attachments
 from skylight.integrations.unipile.providers import username_from_profile_url
 from skylight.integrations.unipile.schemas import MessagingWebhookPayload, WebhookAttendee
 from skylight.messages.ingest import Incoming, apply_receipt, ingest
@@ -47,5 +48,6 @@ async def on_messaging(session: AsyncSession, payload: MessagingWebhookPayload) 
             counterpart_username=username_from_profile_url(other.attendee_profile_url)
             if other
             else None,
+            attachments=read_attachments(payload.attachments),
         ),
     )

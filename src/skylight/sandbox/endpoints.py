@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, status
 
 from skylight.apikeys.dependencies import CurrentCaller
+from skylight.channels.types import ChannelType
 from skylight.integrations.unipile.dependencies import UnipileDep
 from skylight.integrations.unipile.simulator.control import SimulatorControl
 from skylight.kit.dependencies import Db
@@ -14,7 +15,8 @@ from skylight.kit.envelope import DataMessageResponse, DataResponse, MessageResp
 from skylight.kit.errors import NotFound
 from skylight.kit.params import IdPath
 from skylight.sandbox import service
-from skylight.sandbox.schemas import FaultsIn, InboundIn, InboundOut, ScanIn, SentOut, StatusIn
+from skylight.sandbox.inbound import read_inbound
+from skylight.sandbox.schemas import FaultsIn, InboundOut, ScanIn, SentOut, StatusIn
 from skylight.sandbox.service import SandboxContext
 
 router = APIRouter(prefix="/sandbox", tags=["sandbox"])
@@ -51,13 +53,44 @@ async def set_status(ctx: Ctx, account_id: AccountId, body: StatusIn) -> Message
     return MessageResponse(message=f"Upstream status set to {body.status}.")
 
 
+INBOUND_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": (
+            "JSON, or multipart/form-data with the same fields and an optional `file` (the "
+            "received photo, document, voice note...). `text` is optional with a file."
+        ),
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/InboundIn"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["channel", "from"],
+                    "properties": {
+                        "channel": {"type": "string", "enum": [c.value for c in ChannelType]},
+                        "from": {"type": "string"},
+                        "name": {"type": "string"},
+                        "text": {"type": "string"},
+                        "file": {"type": "string", "format": "binary"},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
 @router.post(
     "/inbound",
     status_code=status.HTTP_201_CREATED,
     response_model=DataMessageResponse[InboundOut],
+    openapi_extra=INBOUND_BODY,
 )
-async def inbound(ctx: Ctx, body: InboundIn) -> DataMessageResponse[InboundOut]:
-    result = await service.inbound(ctx, body)
+async def inbound(ctx: Ctx, request: Request) -> DataMessageResponse[InboundOut]:
+    """A message from someone to the connected account, through Unipile's webhook like a real
+    one; with a file, a received attachment (its bytes then come from Unipile's route)."""
+    body, file = await read_inbound(request)
+    result = await service.inbound(ctx, body, file)
     return DataMessageResponse(data=result, message="Inbound message delivered to Unipile.")
 
 

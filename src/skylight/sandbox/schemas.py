@@ -51,7 +51,7 @@ class InboundIn(BaseModel):
         description="WhatsApp: a phone. Telegram: a username or id. Instagram: a username.",
     )
     name: Annotated[CleanStr, StringConstraints(max_length=255)] | None = None
-    text: Text
+    text: Text | None = Field(default=None, description="Optional when a file comes with it.")
 
 
 class InboundOut(BaseModel):

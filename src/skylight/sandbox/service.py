@@ -8,6 +8,7 @@ from typing import Literal
 from skylight.apikeys.service import Caller
 from skylight.channels.repository import ChannelRepository
 from skylight.channels.types import ChannelType
+from skylight.integrations.unipile.attachments import Upload
 from skylight.integrations.unipile.client import UnipileClient
 from skylight.integrations.unipile.errors import UnipileError, UnipileNotFound
 from skylight.integrations.unipile.simulator.config import Faults
@@ -68,7 +69,9 @@ async def set_status(ctx: SandboxContext, account_id: str, status: str) -> None:
         raise _refused(exc) from None
 
 
-async def inbound(ctx: SandboxContext, body: InboundIn) -> InboundOut:
+async def inbound(ctx: SandboxContext, body: InboundIn, file: Upload | None = None) -> InboundOut:
+    if body.text is None and file is None:
+        raise Unprocessable("Give a text, a file or both.", errors={"text": ["Field required"]})
     async with ctx.db.transaction() as session:
         channel = await ChannelRepository(session, ctx.caller.workspace_id).get(body.channel)
         if channel is None or not channel.is_connected or channel.unipile_account_id is None:
@@ -78,8 +81,14 @@ async def inbound(ctx: SandboxContext, body: InboundIn) -> InboundOut:
     if body.channel is ChannelType.INSTAGRAM or body.channel is ChannelType.TELEGRAM:
         sender = sender.removeprefix("@")
     try:
-        result = await ctx.control.inbound(account_id, sender, body.text, name=body.name)
+        result = await ctx.control.inbound(
+            account_id, sender, body.text, name=body.name, files=[file] if file else []
+        )
     except UnipileError as exc:
+        if exc.status == 415 or exc.type == "errors/content_too_large":
+            # Unipile would not take this file (an executable, too large): our input.
+            reason = exc.detail or exc.title or "Unipile does not take this file."
+            raise Unprocessable(reason, errors={"file": [reason]}) from None
         if exc.status != 400:
             raise
         # The simulator refused the sender (e.g. not a phone number for WhatsApp): our input.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import UploadFile
@@ -137,6 +137,54 @@ async def sent_files(conn: AsyncConnection, message_id: str) -> list[dict[str, A
         }
         for row in rows
     ]
+
+
+async def claim(conn: AsyncConnection, upload_ids: list[str]) -> list[tuple[str, Incoming]]:
+    """Files uploaded for a received message (`POST /_sandbox/uploads`), not used yet."""
+    found = []
+    for upload_id in upload_ids:
+        row = (
+            await conn.execute(
+                sa.select(t.attachment_files).where(
+                    t.attachment_files.c.id == upload_id,
+                    t.attachment_files.c.message_id.is_(None),
+                )
+            )
+        ).one_or_none()
+        if row is None:
+            raise invalid(f"No unused upload {upload_id!r}")
+        found.append((row.id, Incoming(row.file_name, row.mimetype, row.data)))
+    return found
+
+
+async def assign(conn: AsyncConnection, message_id: str, upload_ids: list[str]) -> None:
+    await conn.execute(
+        sa.update(t.attachment_files)
+        .where(t.attachment_files.c.id.in_(upload_ids))
+        .values(message_id=message_id)
+    )
+
+
+@router.post("/_sandbox/uploads")
+async def upload(request: Request, state: SimulatorState = Depends(get_state)) -> JSONResponse:
+    """A file for the inbound helper: `POST /_sandbox/inbound` with `uploads: [id]` then
+    delivers it as a received attachment."""
+    form = await request.form(max_files=1)
+    try:
+        items = await read_uploads(form.getlist("file"))
+    finally:
+        await form.close()
+    if not items:
+        raise invalid("Attach the file as the form field 'file'")
+    item = items[0]
+    upload_id = new_id()
+    async with state.engine.begin() as conn:
+        await conn.execute(
+            sa.insert(t.attachment_files).values(
+                id=upload_id, file_name=item.filename, mimetype=item.mimetype, data=item.data
+            )
+        )
+    return JSONResponse({"id": upload_id, "size": len(item.data)}, status_code=201)
 
 
 @router.get("/api/v1/messages/{message_id}/attachments/{attachment_id}")

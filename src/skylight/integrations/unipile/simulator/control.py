@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Literal, Self
 
 import httpx
 from pydantic import BaseModel, Field
 
+from skylight.integrations.unipile.attachments import Upload
 from skylight.integrations.unipile.errors import UnipileError
 from skylight.integrations.unipile.schemas import Account, Message, SourceStatus
 from skylight.integrations.unipile.simulator.config import Faults
@@ -88,13 +90,14 @@ class SimulatorControl:
         json: Any = None,
         params: Any = None,
         tenant: str | None = None,
+        files: Any = None,
     ) -> Any:
         headers = {"X-API-KEY": self._api_key, "accept": "application/json"}
         if tenant is not None:
             headers[TENANT_HEADER] = tenant
         try:
             response = await self._http.request(
-                method, self._base + path, json=json, params=params, headers=headers
+                method, self._base + path, json=json, params=params, headers=headers, files=files
             )
         except httpx.HTTPError as exc:
             raise UnipileError(f"simulator {method} {path}: {type(exc).__name__}") from None
@@ -129,15 +132,20 @@ class SimulatorControl:
         name: str | None = None,
         from_me: bool = False,
         attachments: list[dict[str, Any]] | None = None,
+        files: Sequence[Upload] = (),
     ) -> InboundResult:
         """``sender`` is a phone (WA), a username, phone or internal id (TG), a username or
-        internal id (IG)."""
-        body: dict[str, Any] = {
-            "account_id": account_id,
-            "from": sender,
-            "text": text,
-            "from_me": from_me,
-        }
+        internal id (IG). ``attachments`` are metadata only (no bytes); ``files`` arrive as
+        attachments with their bytes (uploaded to the simulator first)."""
+        uploads = []
+        for file in files:
+            part = {"file": (file.filename, file.data, file.content_type)}
+            uploads.append((await self._call("POST", "/uploads", files=part))["id"])
+        body: dict[str, Any] = {"account_id": account_id, "from": sender, "from_me": from_me}
+        if text is not None:
+            body["text"] = text
+        if uploads:
+            body["uploads"] = uploads
         if name is not None:
             body["name"] = name
         if attachments:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from skylight.integrations.unipile.providers import whatsapp_provider_id
+from skylight.integrations.unipile.simulator import attachments
 from skylight.integrations.unipile.simulator import tables as t
 from skylight.integrations.unipile.simulator.accounts import (
     connected,
@@ -68,6 +69,8 @@ class InboundBody(BaseModel):
     text: str | None = None
     from_me: bool = False
     attachments: list[AttachmentBody] = Field(default_factory=list)
+    # Files from POST /_sandbox/uploads, received as attachments with their bytes.
+    uploads: list[str] = Field(default_factory=list)
 
 
 class ReceiptBody(BaseModel):
@@ -208,8 +211,8 @@ def _attachments(items: list[AttachmentBody]) -> list[dict[str, Any]]:
 
 @router.post("/inbound")
 async def inbound(body: InboundBody, state: SimulatorState = Depends(get_state)) -> JSONResponse:
-    if body.text is None and not body.attachments:
-        raise invalid("text or attachments is required")
+    if body.text is None and not body.attachments and not body.uploads:
+        raise invalid("text, attachments or uploads is required")
     async with state.engine.begin() as conn:
         account = await get_account(conn, body.account_id)
         if account.status != "OK":
@@ -218,9 +221,16 @@ async def inbound(body: InboundBody, state: SimulatorState = Depends(get_state))
         other = await attendee_for(conn, account, provider_id, body.name, username)
         chat_id = await chat_for(conn, account.id, other)
         sender = await self_attendee(conn, account.id) if body.from_me else other
+        kept = await attachments.claim(conn, body.uploads)
         message_id = await add_message(
-            conn, account, chat_id, sender, body.text, _attachments(body.attachments)
+            conn,
+            account,
+            chat_id,
+            sender,
+            body.text,
+            _attachments(body.attachments) + attachments.rendered(kept),
         )
+        await attachments.assign(conn, message_id, body.uploads)
         await emit_message_event(conn, state, "message_received", message_id)
     result = {
         "message_id": message_id,

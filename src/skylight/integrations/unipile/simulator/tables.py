@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Column, Index, Integer, LargeBinary, MetaData, Stri
 
 metadata = MetaData()
 # Bumped when a table changes: an older simulator file is then rebuilt (it is a fake's state).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 accounts = Table(
     "accounts",
@@ -144,7 +144,8 @@ attachment_files = Table(
     metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("id", String, nullable=False, unique=True),
-    Column("message_id", String, nullable=False, index=True),
+    # Null until a message takes it (a file uploaded for the sandbox's inbound helper).
+    Column("message_id", String, index=True),
     Column("file_name", String, nullable=False),
     Column("mimetype", String, nullable=False),
     Column("data", LargeBinary, nullable=False),
