@@ -210,6 +210,21 @@ async function main() {
     const sent = await sdk.messaging.sendMessage({ chat_id: state.waChat, text: "again" });
     state.sent = sent.message_id;
   });
+  await check("messages: send files, list them, download one", async () => {
+    const pdf = Buffer.from("%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n");
+    const input = { chat_id: state.waChat, text: "the menu", attachments: [["menu.pdf", pdf]] };
+    const sent = await sdk.messaging.sendMessage(input);
+    const message = await sdk.messaging.getMessage(sent.message_id);
+    assert(message.attachments.length === 1, "the file is not on the message");
+    const [attachment] = message.attachments;
+    assert(attachment.url === `att://${attachment.id}`, `url ${attachment.url}`);
+    const ids = { message_id: sent.message_id, attachment_id: attachment.id };
+    const blob = await sdk.messaging.getMessageAttachment(ids);
+    const bytes = Buffer.from(await blob.arrayBuffer());
+    assert(bytes.equals(pdf), "downloaded bytes differ");
+    const missing = { message_id: sent.message_id, attachment_id: "nope" };
+    await refused(sdk.messaging.getMessageAttachment(missing), 404, "errors/resource_not_found");
+  });
   await check("messages: inbound, delivered and read flags", async () => {
     await control("/inbound", { account_id: state.wa, from: "+966551234567", text: "reply" });
     const attachments = [
