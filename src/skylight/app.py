@@ -98,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # Uploads: the largest file any channel takes, and the multipart around it.
             ("/api/v1/files", MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD),
             ("/api/v1/sandbox/inbound", MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD),
+            # The dashboard's composer attaches a file to its message.
+            ("/dashboard/inbox/", MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD),
         ],
     )
     app.add_middleware(RequestIdMiddleware)

@@ -10,6 +10,8 @@ from skylight.contacts.service import create_contact, get_contact
 from skylight.conversations import service as conversations
 from skylight.conversations.schemas import ConversationOut
 from skylight.dashboard.forms import parse
+from skylight.files import service as files
+from skylight.files.storage import Storage
 from skylight.integrations.unipile.client import UnipileClient
 from skylight.kit.db import Database
 from skylight.kit.errors import Conflict, NotFound
@@ -54,13 +56,35 @@ async def mark_read(db: Database, me: SignedIn, contact_id: int) -> None:
 
 
 async def send(
-    db: Database, unipile: UnipileClient, me: SignedIn, contact_id: int, text: str
+    db: Database,
+    unipile: UnipileClient,
+    me: SignedIn,
+    contact_id: int,
+    text: str,
+    *,
+    storage: Storage | None = None,
+    file: tuple[bytes, str] | None = None,
 ) -> str | None:
-    """Send as POST /messages/send does; None when sent, else why not (also stored on the
-    message, which the thread shows with its error)."""
-    body = parse(SendIn, {"contact_id": contact_id, "message": text})
+    """Send as POST /messages/send does, with the composer's file uploaded first (as POST
+    /files does); None when sent, else why not (also stored on the message, which the thread
+    shows with its error)."""
+    attachments = []
+    if file is not None:
+        assert storage is not None
+        data, filename = file
+        attachments.append(
+            (await files.upload(db, storage, me.workspace_id, data, filename)).public_id
+        )
+    fields = {"contact_id": contact_id, "message": text or None, "attachments": attachments}
+    body = parse(SendIn, fields)
     outcome = await messages.send(
-        db, me.workspace_id, body.contact_id, body.message, unipile=unipile
+        db,
+        me.workspace_id,
+        body.contact_id,
+        body.message,
+        unipile=unipile,
+        attachments=body.attachments,
+        storage=storage,
     )
     if isinstance(outcome, messages.Sent):
         return None

@@ -12,6 +12,7 @@ from skylight.dashboard.pages import (
     campaigns,
     channels,
     contacts,
+    files,
     inbox,
     keys,
     stream,
@@ -21,7 +22,7 @@ from skylight.dashboard.security import PREFIX, CsrfRefused, SignInRequired, sig
 from skylight.dashboard.templating import STATIC_DIR, render
 
 router = APIRouter(prefix=PREFIX, tags=["dashboard"])
-for page in (auth, channels, inbox, contacts, campaigns, keys, webhooks, stream):
+for page in (auth, channels, inbox, contacts, campaigns, keys, webhooks, stream, files):
     router.include_router(page.router)
 
 

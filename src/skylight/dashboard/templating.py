@@ -49,7 +49,18 @@ def iso_time(value: str | None, fmt: str = "%d %b %Y %H:%M") -> str:
     return datetime.fromisoformat(value).strftime(fmt)
 
 
+def file_size(value: int | None) -> str:
+    if value is None:
+        return "size unknown"
+    if value < 1000:
+        return f"{value} bytes"
+    if value < 1_000_000:
+        return f"{value / 1000:.0f} KB"
+    return f"{value / 1_000_000:.1f} MB"
+
+
 templates.env.filters["local"] = local_time
+templates.env.filters["file_size"] = file_size
 templates.env.filters["iso_time"] = iso_time
 templates.env.globals.update(
     prefix=PREFIX,

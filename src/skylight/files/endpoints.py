@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request, Response, status
 
@@ -9,6 +8,7 @@ from skylight.apikeys.dependencies import CurrentCaller
 from skylight.files import service, serving
 from skylight.files.dependencies import StorageDep
 from skylight.files.limits import MAX_UPLOAD_BYTES, megabytes
+from skylight.files.responses import file_response
 from skylight.files.schemas import FileOut
 from skylight.integrations.unipile.dependencies import UnipileDep
 from skylight.kit.bodies import multipart_file
@@ -94,16 +94,3 @@ async def get_file_content(
 ) -> Response:
     content = await serving.content(db, storage, unipile, settings, caller.workspace_id, file_id)
     return file_response(content)
-
-
-def file_response(content: serving.Content) -> Response:
-    """The bytes with headers that keep them inert: the sniffed type only, never sniffed again
-    by the browser, no script (sandbox), and a download unless it is a plain image or media."""
-    disposition = "inline" if content.inline else "attachment"
-    headers = {
-        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(content.filename)}",
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-        "Cache-Control": "private, max-age=3600",
-    }
-    return Response(content.data, media_type=content.content_type, headers=headers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from skylight.channels.types import ChannelType
@@ -14,6 +14,7 @@ from skylight.dashboard import conversations
 from skylight.dashboard.forms import PageNotFound, parse, problem
 from skylight.dashboard.security import PREFIX, Me, MeChecked
 from skylight.dashboard.templating import page, render
+from skylight.files.dependencies import StorageDep
 from skylight.integrations.unipile.dependencies import UnipileDep
 from skylight.integrations.unipile.errors import UnipileError
 from skylight.kit.dependencies import Db
@@ -127,11 +128,18 @@ async def send(
     me: MeChecked,
     db: Db,
     unipile: UnipileDep,
+    storage: StorageDep,
     contact_id: int,
     message: Text = "",
+    file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
+    attached = None
+    if file is not None and file.filename:  # an empty file input still sends a part
+        attached = (await file.read(), file.filename)
     try:
-        await conversations.send(db, unipile, me, _contact_id(contact_id), message)
+        await conversations.send(
+            db, unipile, me, _contact_id(contact_id), message, storage=storage, file=attached
+        )
     except NotFound:
         raise PageNotFound("There is no such conversation.") from None
     except SkylightError as exc:
