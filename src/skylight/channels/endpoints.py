@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from skylight.apikeys.dependencies import CurrentCaller
-from skylight.channels import instagram, qr, service
+from skylight.channels import instagram, instagram_errors, qr, service
 from skylight.channels.schemas import (
     ChannelOut,
     ChannelStatusOut,
@@ -86,7 +86,8 @@ async def connect_instagram(
 ) -> DataResponse[ChannelOut] | DataMessageResponse[TwoFactorRequiredOut]:
     result = await instagram.connect(ctx, body)
     if isinstance(result, TwoFactorRequiredOut):
-        return DataMessageResponse(data=result, message=instagram.CODE_SENT)
+        message = instagram_errors.checkpoint_message(result.checkpoint_type)
+        return DataMessageResponse(data=result, message=message)
     return DataResponse(data=result)
 
 

@@ -3,26 +3,39 @@ zero or more verification rounds."""
 
 from __future__ import annotations
 
+from skylight.channels import instagram_errors as errors
+from skylight.channels.cleanup import delete_upstream, discard_untracked, discard_upstream
 from skylight.channels.models import AttemptState, ChannelAttempt
+from skylight.channels.reconnect import reconnectable, reopen
 from skylight.channels.schemas import ChannelOut, InstagramConnectIn, TwoFactorRequiredOut
 from skylight.channels.service import (
     ChannelContext,
-    delete_upstream,
     ensure_can_connect,
+    login_timed_out,
     start_account,
 )
 from skylight.channels.state import expire_if_due
 from skylight.channels.types import HEALTHY, SyncStatus
-from skylight.integrations.unipile.errors import UnipileCheckpointError, UnipileUnauthorized
-from skylight.integrations.unipile.schemas import Checkpoint
-from skylight.kit.errors import NotFound, Unprocessable, field_error
+from skylight.integrations.unipile.errors import (
+    UnipileAuthenticationExpired,
+    UnipileCheckpointError,
+    UnipileError,
+    UnipileNotFound,
+    UnipileTimeout,
+)
+from skylight.integrations.unipile.schemas import AccountCreated, AccountReconnected, Checkpoint
+from skylight.kit.errors import NotFound, Unprocessable, UpstreamUnavailable, field_error
 from skylight.kit.time import utcnow
 
-CODE_SENT = "A verification code has been sent. Submit it to POST /channels/instagram/2fa."
-ANOTHER_ROUND = "Additional verification required. Submit your code again."
+CODE_SENT = errors.CODE_SENT
+ANOTHER_ROUND = errors.ANOTHER_ROUND
 CONNECTED = "Instagram connected successfully. Account is syncing."
 RESENT = "Verification code resent successfully."
 _INVALID_CODE = "errors/invalid_checkpoint_solution"
+SOLVE_TIMED_OUT = (
+    "Unipile did not answer in time; the verification may still complete. Follow it with "
+    "GET /channels/instagram/status before sending another code."
+)
 
 
 def _ended(attempt: ChannelAttempt) -> Unprocessable:
@@ -34,21 +47,37 @@ def _ended(attempt: ChannelAttempt) -> Unprocessable:
     )
 
 
+def _country(body: InstagramConnectIn) -> str | None:
+    # Sent only when the user chose one: Unipile then places its proxy there. The seed's
+    # default (SA) is what our API shows, never a proxy country nobody asked for.
+    return body.country if "country" in body.model_fields_set else None
+
+
 async def connect(
     ctx: ChannelContext, body: InstagramConnectIn
 ) -> ChannelOut | TwoFactorRequiredOut:
+    again = await reconnectable(ctx)
+    if again is not None and (again.username or "").lower() == body.username.lower():
+        reconnected = await _reconnect(ctx, again.account_id, body)
+        if reconnected is not None:
+            return reconnected
     stale = await ensure_can_connect(ctx)
     for account_id in stale:
         await delete_upstream(ctx.unipile, account_id)
+    started = utcnow()
     try:
         result = await ctx.unipile.connect_account(
-            ctx.type.provider, username=body.username, password=body.password, country=body.country
+            ctx.type.provider,
+            username=body.username,
+            password=body.password,
+            country=_country(body),
         )
-    except UnipileUnauthorized:
-        raise Unprocessable(
-            "Instagram did not accept this username and password.",
-            errors=field_error("password", "The username or password is incorrect."),
-        ) from None
+    except UnipileTimeout:
+        # It may have created the account meanwhile: nothing untracked stays at Unipile.
+        await discard_untracked(ctx, started, username=body.username)
+        raise login_timed_out(ctx) from None
+    except UnipileError as exc:
+        raise errors.login_refused(exc) or exc from None
     if isinstance(result, Checkpoint):
         await start_account(
             ctx,
@@ -74,8 +103,38 @@ async def connect(
     return ctx.out(channel)
 
 
-async def _open_attempt(ctx: ChannelContext, account_id: str) -> None:
-    """404 for an unknown (or another workspace's) account; 422 when it is no longer open."""
+async def _reconnect(
+    ctx: ChannelContext, account_id: str, body: InstagramConnectIn
+) -> ChannelOut | TwoFactorRequiredOut | None:
+    """Log the same account in again (its id and chats kept); None when Unipile no longer
+    has it (then a new account is connected)."""
+    try:
+        result = await ctx.unipile.reconnect_account(
+            account_id,
+            ctx.type.provider,
+            username=body.username,
+            password=body.password,
+            **({"country": country} if (country := _country(body)) else {}),
+        )
+    except UnipileNotFound:
+        return None
+    except UnipileTimeout:
+        raise UpstreamUnavailable(SOLVE_TIMED_OUT) from None
+    except UnipileError as exc:
+        raise errors.login_refused(exc) or exc from None
+    checkpoint = result.checkpoint.type if isinstance(result, Checkpoint) else None
+    channel, replaced = await reopen(
+        ctx, account_id, qr_code=None, checkpoint_type=checkpoint, connected=checkpoint is None
+    )
+    await discard_upstream(ctx.unipile, sorted(replaced))
+    if checkpoint is not None:
+        return TwoFactorRequiredOut(account_id=account_id, checkpoint_type=checkpoint)
+    return ctx.out(channel)
+
+
+async def _open_attempt(ctx: ChannelContext, account_id: str) -> str | None:
+    """404 for an unknown (or another workspace's) account; 422 when it is no longer open.
+    Returns the kind of checkpoint it waits on."""
     async with ctx.db.transaction() as session:
         repo = ctx.repo(session)
         attempt = await repo.attempt(ctx.type, account_id)
@@ -86,7 +145,7 @@ async def _open_attempt(ctx: ChannelContext, account_id: str) -> None:
         if not attempt.pending:
             error = _ended(attempt)
         else:
-            return
+            return attempt.checkpoint_type
     raise error
 
 
@@ -117,7 +176,11 @@ async def _mark(ctx: ChannelContext, account_id: str, state: str, checkpoint: st
 async def solve(
     ctx: ChannelContext, account_id: str, code: str
 ) -> tuple[ChannelOut | TwoFactorRequiredOut, str]:
-    await _open_attempt(ctx, account_id)
+    waiting_on = await _open_attempt(ctx, account_id)
+    if waiting_on in errors.NO_CODE:
+        raise Unprocessable(
+            errors.NO_CODE[waiting_on], errors=field_error("code", "No code is asked for.")
+        )
     try:
         result = await ctx.unipile.solve_checkpoint(account_id, ctx.type.provider, code)
     except UnipileCheckpointError as exc:
@@ -127,15 +190,23 @@ async def solve(
                 errors=field_error("code", "Invalid verification code."),
             ) from None
         await _mark(ctx, account_id, AttemptState.EXPIRED, None)
-        raise Unprocessable(
-            "This verification attempt has expired. Connect again to get a new code.",
-            errors=field_error("account_id", "The attempt has expired."),
-        ) from None
+        raise errors.expired() from None
+    except UnipileAuthenticationExpired:
+        # The login intent is gone at Unipile: start again.
+        await _mark(ctx, account_id, AttemptState.EXPIRED, None)
+        raise errors.expired() from None
+    except UnipileTimeout:
+        # The account is ours (its attempt stays open): a webhook or a poll will finish it.
+        raise UpstreamUnavailable(SOLVE_TIMED_OUT) from None
+    except UnipileError as exc:
+        raise errors.login_refused(exc) or exc from None
     if isinstance(result, Checkpoint):
-        await _mark(ctx, account_id, AttemptState.PENDING, result.checkpoint.type)
-        return TwoFactorRequiredOut(
-            account_id=account_id, checkpoint_type=result.checkpoint.type
-        ), ANOTHER_ROUND
+        kind = result.checkpoint.type
+        await _mark(ctx, account_id, AttemptState.PENDING, kind)
+        return TwoFactorRequiredOut(account_id=account_id, checkpoint_type=kind), (
+            errors.checkpoint_message(kind, first=False)
+        )
+    assert isinstance(result, AccountCreated | AccountReconnected)
     await _mark(ctx, account_id, AttemptState.CONNECTED, None)
     async with ctx.db.transaction() as session:
         channel = await ctx.repo(session).get(ctx.type)
@@ -146,5 +217,6 @@ async def solve(
 
 async def resend(ctx: ChannelContext, account_id: str) -> str:
     await _open_attempt(ctx, account_id)
+    # Unipile answers with an object of its own (not a Checkpoint): any 2xx is a success.
     await ctx.unipile.resend_checkpoint(account_id, ctx.type.provider)
     return RESENT

@@ -9,28 +9,33 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.apikeys.service import Caller
+from skylight.channels.cleanup import delete_upstream, discard_untracked, discard_upstream
 from skylight.channels.events import channel_event
 from skylight.channels.guards import disconnect_refusal
 from skylight.channels.models import AttemptState, Channel, ChannelAttempt
+from skylight.channels.reconnect import reconnectable, reopen
 from skylight.channels.repository import ChannelRepository
 from skylight.channels.schemas import ChannelOut, ChannelStatusOut, QrConnectOut
-from skylight.channels.state import apply_upstream_status, expire_if_due, username_from_account
+from skylight.channels.state import (
+    ATTEMPT_TTL,
+    apply_upstream_status,
+    expire_if_due,
+    username_from_account,
+)
 from skylight.channels.types import QR_CHANNELS, ChannelType, SyncStatus
 from skylight.integrations.unipile.client import UnipileClient
-from skylight.integrations.unipile.errors import UnipileError, UnipileNotFound
+from skylight.integrations.unipile.errors import UnipileError, UnipileNotFound, UnipileTimeout
 from skylight.kit.db import Database
-from skylight.kit.errors import Conflict, NotFound, Unprocessable
+from skylight.kit.errors import Conflict, NotFound, Unprocessable, UpstreamUnavailable
 from skylight.kit.time import utcnow
 
 logger = logging.getLogger("skylight.channels")
 
-# Unipile's authentication intents live five minutes.
-ATTEMPT_TTL = timedelta(minutes=5)
 # How long a status poll waits for Unipile before answering from local records.
 POLL_BUDGET_SECONDS = 2.0
 # What status says about an attempt that ended without connecting (completed and in_progress
@@ -60,24 +65,6 @@ class ChannelContext:
 
 def not_connected(channel_type: ChannelType) -> NotFound:
     return NotFound(f"{channel_type.label} is not connected.")
-
-
-async def delete_upstream(unipile: UnipileClient, account_id: str) -> None:
-    """Delete an account at Unipile; one that is already gone is what we wanted."""
-    try:
-        await unipile.delete_account(account_id)
-    except UnipileNotFound:
-        return
-
-
-async def discard_upstream(unipile: UnipileClient, account_ids: Iterable[str]) -> None:
-    """Best effort, once the outcome is decided: accounts we no longer track must not stay at
-    Unipile (a forgotten QR code could still be scanned). A failure is only logged."""
-    for account_id in account_ids:
-        try:
-            await delete_upstream(unipile, account_id)
-        except UnipileError as exc:
-            logger.warning("could not delete Unipile account %s: %s", account_id, exc.message)
 
 
 async def start_account(
@@ -163,14 +150,29 @@ async def ensure_can_connect(ctx: ChannelContext) -> list[str]:
         return sorted(stale)
 
 
+def login_timed_out(ctx: ChannelContext) -> UpstreamUnavailable:
+    return UpstreamUnavailable(
+        f"Unipile did not answer in time while connecting {ctx.type.label}; nothing was kept. "
+        "Try again."
+    )
+
+
 async def connect_qr(ctx: ChannelContext) -> QrConnectOut:
+    again = await reconnectable(ctx)
+    if again is not None:
+        reconnected = await _reconnect_qr(ctx, again.account_id)
+        if reconnected is not None:
+            return reconnected
     stale = await ensure_can_connect(ctx)
     for account_id in stale:
         await delete_upstream(ctx.unipile, account_id)
-    checkpoint = await ctx.unipile.connect_account(ctx.type.provider)
-    qr_code = getattr(getattr(checkpoint, "checkpoint", None), "qrcode", None)
-    if not qr_code:
-        raise Unprocessable("Unipile did not return a QR code for this account.")
+    started = utcnow()
+    try:
+        checkpoint = await ctx.unipile.connect_account(ctx.type.provider)
+    except UnipileTimeout:
+        await discard_untracked(ctx, started)
+        raise login_timed_out(ctx) from None
+    qr_code = _qr_code(checkpoint)
     await start_account(
         ctx,
         checkpoint.account_id,
@@ -180,6 +182,28 @@ async def connect_qr(ctx: ChannelContext) -> QrConnectOut:
         deleted=stale,
     )
     return QrConnectOut(account_id=checkpoint.account_id, qr_code=qr_code)
+
+
+def _qr_code(answer: object) -> str:
+    qr_code = getattr(getattr(answer, "checkpoint", None), "qrcode", None)
+    if not isinstance(qr_code, str) or not qr_code:
+        raise Unprocessable("Unipile did not return a QR code for this account.")
+    return qr_code
+
+
+async def _reconnect_qr(ctx: ChannelContext, account_id: str) -> QrConnectOut | None:
+    """A new QR code for the same account (its chats kept); None when Unipile no longer has
+    the account (then a new one is connected)."""
+    try:
+        answer = await ctx.unipile.reconnect_account(account_id, ctx.type.provider)
+    except UnipileNotFound:
+        return None
+    qr_code = _qr_code(answer)
+    _, replaced = await reopen(
+        ctx, account_id, qr_code=qr_code, checkpoint_type="QRCODE", connected=False
+    )
+    await discard_upstream(ctx.unipile, sorted(replaced))
+    return QrConnectOut(account_id=account_id, qr_code=qr_code)
 
 
 async def status(

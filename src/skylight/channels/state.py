@@ -6,13 +6,16 @@ duplicated webhooks are harmless."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from skylight.channels.models import AttemptState, Channel, ChannelAttempt
 from skylight.channels.types import HEALTHY, ChannelType, SyncStatus
 from skylight.integrations.unipile.schemas import Account
 
 logger = logging.getLogger("skylight.channels")
+
+# Unipile's authentication intents live five minutes.
+ATTEMPT_TTL = timedelta(minutes=5)
 
 # Source statuses and webhook-only messages -> the seed's sync_status.
 _DIRECT = {

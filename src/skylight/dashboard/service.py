@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from skylight.channels import qr
 from skylight.channels import service as channels
+from skylight.channels.instagram_errors import CAPTCHA
 from skylight.channels.repository import ChannelRepository
 from skylight.channels.schemas import ChannelStatusOut
 from skylight.channels.service import ChannelContext
@@ -123,6 +124,9 @@ async def card(ctx: ChannelContext) -> Card:
     except NotFound:
         return Card(type=ctx.type)
     pending = await _pending(ctx) if status.in_progress else None
+    if pending is not None and pending.checkpoint_type == "CAPTCHA":
+        # Nothing to enter here: the card offers to connect again, saying why.
+        return Card(type=ctx.type, channel=status, ended=CAPTCHA)
     return Card(type=ctx.type, channel=status, pending=pending, ended=ended)
 
 

@@ -110,15 +110,14 @@ async def connect_instagram(
     unipile: UnipileDep,
     username: Annotated[str, Form(max_length=255)] = "",
     password: Annotated[str, Form(max_length=255)] = "",
-    country: Annotated[str, Form(max_length=2)] = "SA",
+    country: Annotated[str, Form(max_length=2)] = "",
 ) -> Response:
     kind = ChannelType.INSTAGRAM
     ctx = service.context(db, unipile, me, kind)
     try:
-        body = parse(
-            InstagramConnectIn,
-            {"username": username, "password": password, "country": country or "SA"},
-        )
+        # A country only when one was typed: Unipile then logs in from there.
+        fields = {"username": username, "password": password}
+        body = parse(InstagramConnectIn, fields | ({"country": country} if country else {}))
         await instagram.connect(ctx, body)
     except (SkylightError, UnipileError) as exc:
         return await _refused(request, db, unipile, me, kind, exc)

@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from skylight.integrations.unipile.errors import (
+    UnipileApiKeyRejected,
     UnipileError,
     UnipileRateLimited,
     UnipileTimeout,
@@ -21,6 +22,13 @@ async def _upstream_error(_request: Request, exc: Exception) -> JSONResponse:
     reason = exc.detail or exc.title or exc.type or "no details"
     if isinstance(exc, UnipileTimeout | UnipileUnreachable):
         return error_response(503, "Unipile could not be reached in time. Try again shortly.")
+    if isinstance(exc, UnipileApiKeyRejected):
+        return error_response(
+            502,
+            "Unipile refused this server's API key (SKYLIGHT_UNIPILE_API_KEY): the operator "
+            "must fix the configuration.",
+            data={"upstream_status": exc.status, "upstream_type": exc.type},
+        )
     if isinstance(exc, UnipileRateLimited):
         retry = str(int(exc.retry_after)) if exc.retry_after else "30"
         return error_response(
