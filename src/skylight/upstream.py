@@ -121,6 +121,7 @@ async def connect_upstream(settings: Settings) -> AsyncIterator[Upstream]:
             dsn,
             api_key,
             timeout=settings.unipile_timeout_seconds,
+            auth_timeout=settings.unipile_auth_timeout_seconds,
             max_retries=settings.unipile_max_retries,
             http=http,
         )

@@ -27,7 +27,7 @@ from tests.processes import run_cli, skylight_env
 )
 def test_accepted_forms(dsn: str, base_url: str) -> None:
     assert normalize_dsn(dsn) == base_url
-    assert Settings(unipile_dsn=dsn).unipile_dsn == base_url
+    assert Settings(unipile_dsn=dsn, unipile_api_key="k").unipile_dsn == base_url
     assert f"'{base_url}/api/v1'" in repr(UnipileClient(dsn, "key"))
 
 
@@ -48,7 +48,7 @@ def test_malformed_dsns_say_what_a_dsn_looks_like(dsn: str, why: str) -> None:
         normalize_dsn(dsn)
     assert "api8.unipile.com:13443" in str(caught.value)  # the example
     with pytest.raises(ValidationError):
-        Settings(unipile_dsn=dsn)
+        Settings(unipile_dsn=dsn, unipile_api_key="k")
 
 
 def test_an_empty_dsn_is_sandbox_mode() -> None:

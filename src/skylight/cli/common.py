@@ -64,7 +64,8 @@ class CommandGroup(TyperGroup):
                 raise
             err_console.print(f"[red]Invalid configuration ({exc.error_count()} problem(s)):[/red]")
             for error in exc.errors():
-                name = "SKYLIGHT_" + "_".join(str(p) for p in error["loc"]).upper()
                 reason = error["msg"].removeprefix("Value error, ")
-                err_console.print(f"[red]  {name}: {reason}[/red]")
+                if error["loc"]:
+                    reason = "SKYLIGHT_" + "_".join(map(str, error["loc"])).upper() + ": " + reason
+                err_console.print(f"[red]  {reason}[/red]")
             raise typer.Exit(2) from None

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from limits import parse as parse_rate
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from skylight.kit.dsn import normalize_dsn
@@ -142,6 +142,15 @@ class Settings(BaseSettings):
     def _dsn(cls, value: str | None) -> str | None:
         # An empty variable is the same as none: sandbox mode.
         return normalize_dsn(value) if value and value.strip() else None
+
+    @model_validator(mode="after")
+    def _key_with_dsn(self) -> Settings:
+        if self.unipile_dsn is not None and self.unipile_api_key is None:
+            raise ValueError(
+                "SKYLIGHT_UNIPILE_API_KEY is required with SKYLIGHT_UNIPILE_DSN: create an access "
+                "token in Unipile's dashboard"
+            )
+        return self
 
     @field_validator("rate_limit_per_key", "rate_limit_failed_auth_per_ip")
     @classmethod

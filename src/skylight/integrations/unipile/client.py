@@ -67,7 +67,7 @@ class UnipileClient:
         policy = RetryPolicy(max_retries=max_retries, backoff_base=backoff_base)
         # Logging in to a provider (connect, reconnect, solving a checkpoint) can take tens of
         # seconds at Unipile: those calls get ``auth_timeout`` instead of ``timeout``.
-        self._auth_timeout = max(auth_timeout, timeout)
+        self._auth_timeout = auth_timeout
         self._t = Transport(
             self._http, normalize_dsn(base_url), api_key, timeout=timeout, policy=policy
         )
