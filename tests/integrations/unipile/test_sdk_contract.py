@@ -7,13 +7,14 @@ The SDK is installed from tests/integrations/unipile/sdk/package-lock.json by ``
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -36,39 +37,47 @@ def _sdk_ready() -> None:
 
 
 @pytest.fixture
-def standalone_simulator(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+async def standalone_simulator(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
     """`skylight simulator` as its own process; its data folder comes from SKYLIGHT_DATA_DIR."""
     data_dir = tmp_path / "data"
     port = free_port()
     env = skylight_env(data_dir, SKYLIGHT_UNIPILE_API_KEY=KEY)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "skylight", "simulator", "--port", str(port)],
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "skylight",
+        "simulator",
+        "--port",
+        str(port),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{url}/api/v1/accounts", headers={"X-API-KEY": KEY}).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        async with httpx.AsyncClient(headers={"X-API-KEY": KEY}) as http:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    (await http.get(f"{url}/api/v1/accounts")).raise_for_status()
+                    break
+                except httpx.HTTPError:
+                    if process.returncode is not None or time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.05)
         yield url, data_dir
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        await asyncio.wait_for(process.wait(), 10)
 
 
-def test_unipile_sdk_accepts_the_simulator(standalone_simulator: tuple[str, Path]) -> None:
+async def test_unipile_sdk_accepts_the_simulator(standalone_simulator: tuple[str, Path]) -> None:
     _sdk_ready()
     url, data_dir = standalone_simulator
     assert (data_dir / "unipile-simulator.db").exists()  # SKYLIGHT_DATA_DIR, like the server
-    run = subprocess.run(
+    # In a thread: the test's event loop keeps serving the shared app meanwhile.
+    run = await asyncio.to_thread(
+        subprocess.run,
         ["node", "contract.cjs"],
         cwd=SDK_DIR,
         env={**os.environ, "SIM_URL": url, "SIM_KEY": KEY},
