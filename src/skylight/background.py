@@ -41,7 +41,9 @@ def handlers(services: Services) -> Mapping[str, Handler]:
         await deliver(services.db, services.settings, services.webhooks, payload)
 
     async def campaign_step(payload: dict[str, Any]) -> None:
-        await run_campaign(services.db, services.unipile, services.settings, payload)
+        await run_campaign(
+            services.db, services.unipile, services.settings, payload, storage=storage
+        )
 
     async def import_contacts(payload: dict[str, Any]) -> None:
         await run_import(services.db, payload, settings=services.settings)

@@ -1,12 +1,14 @@
 """Cross-domain hooks, registered once at start-up (like api.py for routes and background.py
-for jobs): which domains act on events, and which may forbid disconnecting a channel. The
-domains that publish or ask never import the ones that answer."""
+for jobs): which domains act on events, which may forbid disconnecting a channel, and which
+keep files from the sweep. The domains that publish or ask never import the ones that answer."""
 
 from __future__ import annotations
 
+from skylight.campaigns.models import Campaign
 from skylight.campaigns.service import channel_in_use
 from skylight.channels.guards import guard_disconnect
 from skylight.events.service import subscribe
+from skylight.files.holders import hold_files_with
 from skylight.webhooks.outbox import schedule_deliveries
 
 
@@ -14,3 +16,4 @@ def install() -> None:
     """Idempotent; called by the app factory and by every CLI command."""
     subscribe(schedule_deliveries)
     guard_disconnect(channel_in_use)
+    hold_files_with(Campaign.file_id)  # a campaign's file lives as long as the campaign

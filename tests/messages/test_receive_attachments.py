@@ -66,6 +66,15 @@ async def test_a_received_photo_is_a_message_with_its_image(
     assert attachment["type"] == "image"
     assert attachment["content_type"] == "image/png"
     assert attachment["status"] in ("pending", "ready")
+    # The event (and so every webhook delivery) carries the attachment as the API shows it.
+    events = await client.get(
+        "/api/v1/events", params={"type": "message.received"}, headers=tenant.headers
+    )
+    [event] = events.json()["data"]
+    [announced] = event["data"]["attachments"]
+    assert announced["id"] == attachment["id"]
+    assert announced["type"] == "image"
+    assert announced["url"] == f"/api/v1/files/{attachment['id']}/content"
 
     async def file() -> dict[str, Any]:
         response = await client.get(f"/api/v1/files/{attachment['id']}", headers=tenant.headers)

@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from skylight.campaigns.types import CampaignState, RecipientState
 from skylight.channels.types import ChannelType, channel_type_enum
+from skylight.files.models import File
 from skylight.kit.models import Base, TimestampMixin
 
 
@@ -26,6 +27,8 @@ class Campaign(TimestampMixin, Base):
     message: Mapped[str] = mapped_column(Text)
     # One file sent with every message (files.id); it is kept while the campaign exists.
     file_id: Mapped[int | None] = mapped_column(ForeignKey("files.id"), default=None, index=True)
+    # Shown with the campaign (CampaignOut.attachment): loaded with it, one IN query per batch.
+    file: Mapped[File | None] = relationship(lazy="selectin", viewonly=True)
     state: Mapped[str] = mapped_column(String(16), default=CampaignState.DRAFT)
     pause_reason: Mapped[str | None] = mapped_column(Text, default=None)
     start_at: Mapped[datetime | None] = mapped_column(default=None)

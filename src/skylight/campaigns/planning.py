@@ -150,7 +150,8 @@ class Planner:
             skip(recipient, now)
             return 0.0
         text = render(campaign.message, contact.name)
-        prepared = await prepare(session, workspace_id, contact.id, text)
+        files = [campaign.file] if campaign.file is not None else []
+        prepared = await prepare(session, workspace_id, contact.id, text, files)
         # The recipient is locked (FOR UPDATE SKIP LOCKED; SQLite: the write lock): marking it
         # here cannot race another step, and commits together with its message.
         recipient.attempted_at, recipient.attempts = now, 1
@@ -197,6 +198,7 @@ class Planner:
             account_id=account_id,
             chat_id=chat.unipile_chat_id if chat else None,
             attendee_id=chat.attendee_provider_id if chat else attendee_id(contact),
+            has_attachments=campaign.file_id is not None,
         )
         since = message.created_at - CLOCK_SKEW
         return Recover(recipient.id, route, message.content, since, recipient.attempts)

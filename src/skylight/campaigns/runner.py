@@ -31,6 +31,7 @@ from skylight.campaigns.models import Campaign
 from skylight.campaigns.planning import Hold, Plan, Planner, Recover, Send, pause
 from skylight.campaigns.repository import Queue
 from skylight.campaigns.types import CampaignState, RecipientState
+from skylight.files.storage import Storage
 from skylight.integrations.unipile.client import UnipileClient
 from skylight.integrations.unipile.errors import UnipileError
 from skylight.jobs.service import enqueue
@@ -75,9 +76,20 @@ async def launch(session: AsyncSession, campaign: Campaign, run_at: datetime | N
 
 
 async def run_job(
-    db: Database, unipile: UnipileClient, settings: Settings, payload: dict[str, Any]
+    db: Database,
+    unipile: UnipileClient,
+    settings: Settings,
+    payload: dict[str, Any],
+    storage: Storage | None = None,
 ) -> None:
-    runner = Runner(db, unipile, settings, int(payload["campaign_id"]), int(payload["generation"]))
+    runner = Runner(
+        db,
+        unipile,
+        settings,
+        int(payload["campaign_id"]),
+        int(payload["generation"]),
+        storage=storage,
+    )
     await runner.run()
 
 
@@ -95,9 +107,12 @@ class Runner:
         settings: Settings,
         campaign_id: int,
         generation: int,
+        *,
+        storage: Storage | None = None,
     ) -> None:
         self.db = db
         self.unipile = unipile
+        self.storage = storage  # the bytes of the campaign's file
         self.settings = settings
         self.campaign_id = campaign_id
         # A run (its time budget, then at worst a lookup and a send) ends well within the job's
@@ -148,7 +163,7 @@ class Runner:
     async def _send(self, recipient_id: int, route: Route, text: str) -> None:
         try:
             async with asyncio.timeout(self.deadline):
-                message = await complete(self.db, self.unipile, route, text)
+                message = await complete(self.db, self.unipile, route, text, self.storage)
         except TimeoutError:
             # Left sending: once its lease lapses, recovery looks it up at Unipile.
             logger.warning("campaign %s: message %s: no answer in time", *self._of(route))

@@ -17,6 +17,7 @@ from pydantic import (
 from skylight.campaigns.models import Campaign
 from skylight.campaigns.types import CampaignState
 from skylight.channels.types import ChannelType
+from skylight.files.schemas import AttachmentOut, FileId
 from skylight.kit.params import CleanStr, ResourceId, reject_nul
 from skylight.kit.time import ApiDateTime
 
@@ -69,6 +70,11 @@ class CampaignCreate(BaseModel):
     name: Name
     channel: ChannelType
     message: Template = Field(description="The text; {{name}} becomes the contact's name.")
+    attachment: FileId | None = Field(
+        default=None,
+        description="One file (an id from POST /api/v1/files) sent with every message; it "
+        "must suit the channel's limits.",
+    )
     contact_ids: list[ResourceId] | None = Field(
         default=None,
         min_length=1,
@@ -106,6 +112,7 @@ class CampaignOut(BaseModel):
     name: str
     channel: ChannelType
     message: str
+    attachment: AttachmentOut | None
     state: CampaignState
     pause_reason: str | None
     start_at: ApiDateTime | None
@@ -127,6 +134,7 @@ class CampaignOut(BaseModel):
             name=campaign.name,
             channel=campaign.channel,
             message=campaign.message,
+            attachment=AttachmentOut.model_validate(campaign.file) if campaign.file else None,
             state=CampaignState(campaign.state),
             pause_reason=campaign.pause_reason,
             start_at=campaign.start_at,

@@ -17,6 +17,7 @@ from skylight.campaigns.schemas import CampaignCreate, CampaignOut
 from skylight.campaigns.types import CampaignState
 from skylight.channels.repository import ChannelRepository
 from skylight.channels.types import ChannelType
+from skylight.files.service import for_send
 from skylight.kit.errors import Conflict, NotFound, Unprocessable, field_error
 from skylight.kit.pagination import PageParams
 from skylight.kit.time import utcnow
@@ -67,12 +68,19 @@ async def create_campaign(session: AsyncSession, workspace_id: int, data: Campai
                 "Too many recipients.",
                 errors=field_error("filter", f"{count} contacts match; at most {MAX_RECIPIENTS}."),
             )
+    file_id = None
+    if data.attachment is not None:
+        [file] = await for_send(
+            session, workspace_id, [data.attachment], data.channel, field="attachment"
+        )
+        file_id = file.id
     campaign = await repo.add(
         Campaign(
             workspace_id=workspace_id,
             name=data.name,
             channel=data.channel,
             message=data.message,
+            file_id=file_id,
             state=CampaignState.DRAFT,
             daily_cap=data.daily_cap,
             quiet_hours_start=data.quiet_hours_start,

@@ -91,7 +91,11 @@ async def get_file(session: AsyncSession, workspace_id: int, public_id: str) -> 
 
 
 async def for_send(
-    session: AsyncSession, workspace_id: int, public_ids: Sequence[str], channel: ChannelType
+    session: AsyncSession,
+    workspace_id: int,
+    public_ids: Sequence[str],
+    channel: ChannelType,
+    field: str = "attachments",
 ) -> list[File]:
     """The files of an outbound message, in order, each one checked against the channel's
     limits: an unknown file or a type the channel refuses is a 422, a file over its size
@@ -102,13 +106,13 @@ async def for_send(
         file = found.get(public_id)
         if file is None:
             reason = f"File {public_id} not found."
-            raise Unprocessable(reason, errors={"attachments": [reason]})
+            raise Unprocessable(reason, errors={field: [reason]})
         if file.status != FileStatus.READY or file.size is None:
             reason = f"File {public_id} is {file.status}: only stored files can be sent."
-            raise Unprocessable(reason, errors={"attachments": [reason]})
+            raise Unprocessable(reason, errors={field: [reason]})
         breach = limits.check_for_channel(channel, file.content_type, file.size)
         if breach is not None:
-            raise _refuse(breach, "attachments")
+            raise _refuse(breach, field)
         files.append(file)
     return files
 

@@ -53,24 +53,34 @@ async def set_status(ctx: Ctx, account_id: AccountId, body: StatusIn) -> Message
     return MessageResponse(message=f"Upstream status set to {body.status}.")
 
 
+_INBOUND_FIELDS: dict[str, Any] = {
+    "channel": {"type": "string", "enum": [c.value for c in ChannelType]},
+    "from": {"type": "string", "description": "WhatsApp: a phone; Telegram, Instagram: a user"},
+    "name": {"type": "string"},
+    "text": {"type": "string", "description": "Optional with a file"},
+}
 INBOUND_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "description": (
             "JSON, or multipart/form-data with the same fields and an optional `file` (the "
-            "received photo, document, voice note...). `text` is optional with a file."
+            "received photo, document, voice note...)."
         ),
         "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/InboundIn"}},
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["channel", "from"],
+                    "properties": _INBOUND_FIELDS,
+                    "additionalProperties": False,
+                }
+            },
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
                     "required": ["channel", "from"],
                     "properties": {
-                        "channel": {"type": "string", "enum": [c.value for c in ChannelType]},
-                        "from": {"type": "string"},
-                        "name": {"type": "string"},
-                        "text": {"type": "string"},
+                        **_INBOUND_FIELDS,
                         "file": {"type": "string", "format": "binary"},
                     },
                 }
