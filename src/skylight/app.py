@@ -18,13 +18,16 @@ from skylight.files.storage import open_storage
 from skylight.inbound.endpoints import router as inbound_router
 from skylight.inbound.lifecycle import inbound_webhooks
 from skylight.integrations.unipile.handlers import install_unipile_error_handler
+from skylight.jobs.service import JOBS_CHANNEL
 from skylight.kit.body_limit import BodyLimitMiddleware
 from skylight.kit.db import Database, create_engine
 from skylight.kit.handlers import install_error_handlers
+from skylight.kit.loops import Loops
 from skylight.kit.openapi import install_openapi, operation_id
 from skylight.kit.readiness import Reports
 from skylight.kit.request_id import RequestIdMiddleware
 from skylight.kit.settings import Settings, get_settings
+from skylight.kit.signals import Signals
 from skylight.messages.reconciler import Reconciler
 from skylight.ops.endpoints import router as ops_router
 from skylight.ops.wiring import install_ops, ops_running
@@ -47,9 +50,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = Database(create_engine(settings.resolved_database_url))
         app.state.db = db
         app.state.sessionmaker = db.sessionmaker
+        signals = Signals()
+        signals.install(db.session_class, db.engine)
+        app.state.signals = signals
         notifier = Notifier()
         notifier.install_local_hook(db.session_class)
+        notifier.attach(signals)
         app.state.notifier = notifier
+        # This process's supervised loops besides the worker's (LISTEN, webhook registration).
+        loops = Loops()
         try:
             async with (
                 connect_upstream(settings) as upstream,
@@ -60,18 +69,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.storage = open_storage(settings)
                 app.state.simulator = upstream.control
                 app.state.webhooks = webhooks
-                reconciler = Reconciler(db, upstream.unipile, settings.reconcile_interval_seconds)
-                app.state.reconciler = reconciler
+                app.state.reconciler = Reconciler(db, upstream.unipile)
                 worker = make_worker(Services(db, upstream.unipile, settings, webhooks))
                 app.state.worker = worker
+                app.state.readiness.watch(loops)
                 async with contextlib.AsyncExitStack() as stack:
+                    stack.push_async_callback(loops.stop)
                     await stack.enter_async_context(
-                        inbound_webhooks(settings, upstream.unipile, app.state.reports)
+                        inbound_webhooks(settings, upstream.unipile, app.state.reports, loops)
                     )
-                    await stack.enter_async_context(reconciler.running())
-                    await stack.enter_async_context(notifier.listening(db.engine))
                     if settings.run_jobs_in_process:
+                        signals.subscribe(JOBS_CHANNEL, worker.wake)
+                        app.state.readiness.watch(worker.loops)
                         await stack.enter_async_context(worker.running())
+                    signals.listen(db.engine, loops)
                     yield
         finally:
             await db.dispose()

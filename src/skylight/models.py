@@ -9,7 +9,7 @@ from skylight.events.models import Event
 from skylight.files.models import File, MessageAttachment
 from skylight.idempotency.models import IdempotencyKey
 from skylight.inbound.models import InboxEntry
-from skylight.jobs.models import Job
+from skylight.jobs.models import Job, WorkerBeat
 from skylight.kit.models import Base
 from skylight.messages.models import Chat, Message
 from skylight.users.models import SignInFailure, User, UserSession
@@ -41,5 +41,6 @@ __all__ = [
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WorkerBeat",
     "Workspace",
 ]

@@ -59,7 +59,9 @@ async def test_a_dead_workers_job_is_taken_over_after_its_lease(db: Database) ->
     now = utcnow()
     async with db.transaction() as session:
         # A worker claims it and then dies (never finishes, never releases).
-        claimed = await JobRepository(session).claim("dead", now, now + timedelta(seconds=0.2), 10)
+        claimed = await JobRepository(session).claim(
+            "dead", now, now + timedelta(seconds=0.2), 10, [kind], per_workspace=10, busy={}
+        )
     assert [job.kind for job in claimed if job.kind == kind] == [kind]
     ran: list[int] = []
 

@@ -31,15 +31,22 @@ async def test_healthz_is_ok_without_a_key(client: httpx.AsyncClient) -> None:
 async def test_readyz_reports_each_dependency(client: httpx.AsyncClient) -> None:
     response = await client.get("/readyz")
     assert response.status_code == 200, response.text
-    assert response.json() == {
+    body = response.json()
+    workers = body["data"].pop("workers")
+    assert body == {
         "success": True,
         "data": {
             "database": "ok",
             "migrations": "ok",
             "unipile": "ok",
             "unipile_webhooks": "ok",
+            "background": "ok",
         },
     }
+    # The app's own in-process worker beats.
+    assert workers["alive"] >= 1
+    assert workers["overdue_jobs"] == 0
+    assert workers["last_heartbeat_seconds"] is not None
 
 
 async def test_readyz_is_503_naming_unipile_while_it_fails(
@@ -66,6 +73,8 @@ async def test_readyz_is_503_naming_unipile_while_it_fails(
         "migrations": "ok",
         "unipile": "down",
         "unipile_webhooks": "ok",  # registered at start-up, before the faults
+        "background": "ok",
+        "workers": body["data"]["workers"],
     }
     assert list(body["errors"]) == ["unipile"]
     assert back.status_code == 200
@@ -133,9 +142,12 @@ async def test_readyz_turns_503_while_postgresql_refuses_and_ready_when_it_retur
     assert body["data"]["migrations"] == "unknown"
     assert body["data"]["unipile"] == "ok"
     assert health_meanwhile.status_code == 200
-    assert back.json()["data"] == {
+    back_data = back.json()["data"]
+    back_data.pop("workers")
+    assert back_data == {
         "database": "ok",
         "migrations": "ok",
         "unipile": "ok",
         "unipile_webhooks": "ok",
+        "background": "ok",
     }

@@ -70,6 +70,7 @@ async def launch(session: AsyncSession, campaign: Campaign, run_at: datetime | N
         {"campaign_id": campaign.id, "generation": campaign.generation},
         run_at=run_at,
         dedupe_key=f"campaign:{campaign.id}:{campaign.generation}",
+        workspace_id=campaign.workspace_id,
         # Waiting is not an attempt (RetryLater); these count only unexpected errors.
         max_attempts=50,
     )

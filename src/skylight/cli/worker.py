@@ -3,21 +3,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from typing import TYPE_CHECKING
 
-from skylight.cli.common import cli_settings, console
+import typer
+
+from skylight.cli.common import cli_settings, console, err_console
+
+if TYPE_CHECKING:
+    from skylight.kit.settings import Settings
 
 
 def worker() -> None:
-    """Run background jobs (campaign sends, webhook deliveries) in this process.
+    """Run background jobs (campaign sends, webhook deliveries, reconciliation, retention) in
+    this process.
 
     Any number of workers can share one PostgreSQL; on SQLite run one process in all (the
-    server does it by default: set SKYLIGHT_RUN_JOBS_IN_PROCESS=false to leave it to workers)."""
+    server does it by default: set SKYLIGHT_RUN_JOBS_IN_PROCESS=false to leave it to workers).
+    Exits with status 1 when its background loops have failed for SKYLIGHT_WORKER_GIVE_UP_SECONDS
+    without a break, so a service manager restarts it."""
     from skylight import wiring
-    from skylight.background import Services, make_worker
-    from skylight.kit.db import Database, create_engine
     from skylight.kit.logging import configure_logging
-    from skylight.upstream import connect_upstream
-    from skylight.webhooks.sender import webhook_sender
 
     wiring.install()
     settings = cli_settings()
@@ -29,21 +34,61 @@ def worker() -> None:
             "SKYLIGHT_SANDBOX=true).[/yellow]"
         )
 
-    async def run() -> None:
-        db = Database(create_engine(settings.resolved_database_url))
+    async def run() -> int:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        try:
-            async with connect_upstream(settings) as upstream, webhook_sender(settings) as hooks:
-                jobs = make_worker(Services(db, upstream.unipile, settings, hooks))
-                async with jobs.running():
-                    console.print(f"[green]Worker {jobs.name} running.[/green] Ctrl+C to stop.")
-                    await stop.wait()
-                console.print("Stopped; unfinished jobs were handed back.")
-        finally:
-            await db.dispose()
+        return await run_worker(settings, stop)
 
+    code = 0
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+        code = asyncio.run(run())
+    if code:
+        raise typer.Exit(code)
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> int:
+    """Run until `stop` is set (0) or the background work cannot recover (1)."""
+    from skylight.background import Services, make_worker
+    from skylight.jobs.service import JOBS_CHANNEL
+    from skylight.kit.db import Database, create_engine
+    from skylight.kit.loops import Loops
+    from skylight.kit.signals import Signals
+    from skylight.upstream import connect_upstream
+    from skylight.webhooks.sender import webhook_sender
+
+    db = Database(create_engine(settings.resolved_database_url))
+    signals = Signals()
+    signals.install(db.session_class, db.engine)
+    loops = Loops(give_up_after=settings.worker_give_up_seconds)
+    try:
+        async with connect_upstream(settings) as upstream, webhook_sender(settings) as hooks:
+            jobs = make_worker(Services(db, upstream.unipile, settings, hooks))
+            signals.subscribe(JOBS_CHANNEL, jobs.wake)
+            async with jobs.running():
+                signals.listen(db.engine, loops)
+                console.print(f"[green]Worker {jobs.name} running.[/green] Ctrl+C to stop.")
+                try:
+                    ended = await _first(stop, jobs.loops.unrecoverable, loops.unrecoverable)
+                finally:
+                    await loops.stop()
+            if ended is not stop:
+                reason = jobs.loops.reason or loops.reason
+                err_console.print(f"[red]Background work cannot recover ({reason}); exiting.[/red]")
+                return 1
+            console.print("Stopped; unfinished jobs were handed back.")
+            return 0
+    finally:
+        await db.dispose()
+
+
+async def _first(*events: asyncio.Event) -> asyncio.Event:
+    """The first of these events to be set."""
+    waits = {asyncio.create_task(event.wait()): event for event in events}
+    try:
+        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        return waits[next(iter(done))]
+    finally:
+        for task in waits:
+            task.cancel()

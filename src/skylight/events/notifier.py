@@ -16,10 +16,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
 from skylight.events.repository import NOTIFY_CHANNEL
+from skylight.kit.signals import Signals
 
 logger = logging.getLogger("skylight.events")
 PENDING_KEY = "skylight.events.workspaces"
@@ -54,28 +54,18 @@ class Notifier:
         def _after_rollback(session: Session) -> None:
             session.info.pop(PENDING_KEY, None)
 
-    @asynccontextmanager
-    async def listening(self, engine: AsyncEngine) -> AsyncIterator[None]:
-        """On PostgreSQL, LISTEN on a dedicated connection for the other processes' events."""
-        if engine.dialect.name != "postgresql":
-            yield
+    def attach(self, signals: Signals) -> None:
+        """Other processes' events arrive as NOTIFY on PostgreSQL (kit.signals keeps the LISTEN
+        connection open across database restarts)."""
+        signals.subscribe(NOTIFY_CHANNEL, self._on_signal)
+
+    def _on_signal(self, payload: str | None) -> None:
+        if payload is None:  # the LISTEN connection was re-opened: anything may have been missed
+            for workspace_id in list(self._waiters):
+                self.wake(workspace_id)
             return
-
-        def on_notify(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
-            with contextlib.suppress(ValueError):
-                self.wake(int(payload))
-
-        # Through AsyncConnection, so the connection goes back to the pool inside SQLAlchemy's
-        # async context (a raw close() here would fail with MissingGreenlet at shutdown).
-        async with engine.connect() as connection:
-            raw = await connection.get_raw_connection()
-            driver: Any = raw.driver_connection
-            await driver.add_listener(NOTIFY_CHANNEL, on_notify)
-            try:
-                yield
-            finally:
-                with contextlib.suppress(Exception):
-                    await driver.remove_listener(NOTIFY_CHANNEL, on_notify)
+        with contextlib.suppress(ValueError):
+            self.wake(int(payload))
 
 
 def mark_pending(session_info: dict[str, Any], workspace_id: int) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -35,14 +35,14 @@ async def handle(
     db: Database,
     unipile: UnipileClient,
     payload: MessagingWebhookPayload | AccountStatusWebhookPayload,
-    on_recovered: Callable[[str], None],
+    on_recovered: Callable[[str], Awaitable[None]],
 ) -> bool:
     """Apply one webhook. Returns False when it was a redelivery (already applied)."""
     if isinstance(payload, AccountStatusWebhookPayload):
         # Applying a status is idempotent, so no inbox entry is needed. A channel back to OK
         # may have missed messages meanwhile: on_recovered starts a reconciliation.
         if await on_account_status(db, unipile, payload.account_status):
-            on_recovered(payload.account_status.account_id)
+            await on_recovered(payload.account_status.account_id)
         return True
     key = f"{payload.event}:{payload.message_id}"
     async with db.transaction() as session:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,6 +19,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 
 from skylight.kit.files import private_sqlite_file
+
+# Execution option of read-only sessions (Database.read).
+READ_ONLY = "skylight_read_only"
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -45,6 +49,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY):
+            # Reads never write, so they need no write lock and never queue behind writers.
+            connection.exec_driver_sql("BEGIN")
+            return
         # IMMEDIATE takes the write lock up front: a deferred transaction that later writes can
         # fail with SQLITE_BUSY without waiting, which would surface as a 500.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -71,6 +79,25 @@ async def transaction(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[
             await session.commit()
 
 
+# Deadlock and serialization failure: the transaction was rolled back whole; run it again.
+_RETRY_SQLSTATES = frozenset({"40P01", "40001"})
+# The server is shutting down, refuses connections, or is starting up (a failover or restart).
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "08000", "08003", "08006"})
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The database could not do the work now (unreachable, restarting, a deadlock), as opposed
+    to refusing it (a constraint, bad SQL): doing it again later may well succeed."""
+    if isinstance(exc, OSError | ConnectionError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+        return True
+    state = getattr(exc.orig, "sqlstate", None)
+    return state in _RETRY_SQLSTATES or state in _UNAVAILABLE_SQLSTATES
+
+
 def is_postgres(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "postgresql"
 
@@ -84,9 +111,16 @@ class Database:
         # A class of its own, so session event hooks (see events.notifier) stay per database.
         self.session_class: type[Session] = type("DatabaseSession", (Session,), {})
         self.sessionmaker = create_sessionmaker(engine, self.session_class)
+        reader = engine.execution_options(**{READ_ONLY: True, "postgresql_readonly": True})
+        self.read_sessionmaker = create_sessionmaker(reader, self.session_class)
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
         return transaction(self.sessionmaker)
+
+    def read(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A read-only unit of work: on SQLite a deferred transaction that takes no write lock
+        (so probes and pollers never queue behind writers), on PostgreSQL READ ONLY."""
+        return transaction(self.read_sessionmaker)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -52,8 +52,26 @@ class Settings(BaseSettings):
     # `skylight worker` processes; on SQLite keep one process doing them).
     run_jobs_in_process: bool = True
     job_concurrency: int = Field(default=4, ge=1, le=64)
-    # A job held longer than this by a worker is taken over (that worker is presumed dead).
+    # The most of one workspace's jobs a worker runs at once (unset: half of job_concurrency).
+    job_concurrency_per_workspace: int | None = Field(default=None, ge=1, le=64)
+    # A job whose worker stopped renewing it for this long is taken over (the worker is dead).
     job_lease_seconds: float = Field(default=120.0, gt=0)
+    # Workers wake on new jobs and due times; this is only the fallback poll.
+    job_poll_seconds: float = Field(default=5.0, gt=0)
+    # /readyz fails when a job has been due this long while no worker got anything done.
+    job_stall_seconds: float = Field(default=60.0, gt=0)
+    # `skylight worker` exits (non-zero, for its service manager to restart it) when its
+    # background loops have failed without a break for this long.
+    worker_give_up_seconds: float = Field(default=600.0, gt=0)
+
+    # Retention: what is deleted, and after how long (in batches, by a periodic job). Events
+    # are what GET /events and the stream's resume can return: they cover this window.
+    # (Idempotency keys go after their 24 hours, expired sign-in sessions at once.)
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)
+    retention_inbox_days: float = Field(default=7.0, gt=0)
+    retention_webhook_deliveries_days: float = Field(default=7.0, gt=0)
+    retention_events_days: float = Field(default=30.0, gt=0)
+    retention_jobs_days: float = Field(default=7.0, gt=0)
 
     # Outreach campaigns. The most sends per minute on one connected account of each type (all
     # campaigns on a channel share it); a random extra wait of up to `jitter` times the interval

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -8,6 +9,11 @@ from pydantic import PlainSerializer
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# What "now" is, injected where waiting is the logic (leases, intervals, expiry), so tests move
+# time on instead of sleeping through it.
+Clock = Callable[[], datetime]
 
 
 def format_api_datetime(value: datetime) -> str:

@@ -24,13 +24,13 @@ async def healthz() -> DataResponse[dict[str, str]]:
 
 
 @router.get("/readyz")
-async def readyz(request: Request) -> DataResponse[dict[str, str]]:
+async def readyz(request: Request) -> DataResponse[dict[str, Any]]:
     probe: ReadinessProbe = request.app.state.readiness
     readiness = await probe.check(getattr(request.app.state, "reports", None))
     if not readiness.ready:
         down = ", ".join(readiness.problems)
-        raise NotReady(f"Not ready: {down}.", errors=readiness.problems, data=readiness.checks)
-    return DataResponse(data=readiness.checks)
+        raise NotReady(f"Not ready: {down}.", errors=readiness.problems, data=readiness.data)
+    return DataResponse(data=readiness.data)
 
 
 @router.get("/metrics")
@@ -38,7 +38,9 @@ async def metrics(request: Request, settings: AppSettings, db: Db) -> Response:
     if settings.metrics_token is None:
         raise NotFound("Not found.")
     _authorize_scrape(settings.metrics_token.get_secret_value(), request)
-    return Response(await render(settings, db), media_type=CONTENT_TYPE_LATEST)
+    probe: ReadinessProbe = request.app.state.readiness
+    body = await render(settings, db, probe.loop_health())
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 def _authorize_scrape(token: str, request: Request) -> None:

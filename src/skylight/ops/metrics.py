@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
@@ -18,8 +19,11 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from skylight.integrations.unipile import transport as unipile_transport
+from skylight.jobs.repository import WorkerRepository
 from skylight.kit.db import Database
+from skylight.kit.loops import LoopHealth
 from skylight.kit.settings import Settings
+from skylight.kit.time import utcnow
 from skylight.ops.repository import (
     delivery_counts,
     job_counts,
@@ -115,6 +119,47 @@ def install_unipile_observer() -> None:
     unipile_transport.set_attempt_observer(observe_unipile)
 
 
+async def worker_families(db: Database, settings: Settings) -> list[Metric]:
+    """Background work across processes, as /readyz judges it."""
+    alive = GaugeMetricFamily(
+        "skylight_workers_alive", "Workers whose heartbeat is within SKYLIGHT_JOB_STALL_SECONDS."
+    )
+    heartbeat = GaugeMetricFamily(
+        "skylight_worker_heartbeat_age_seconds", "Seconds since the latest worker heartbeat."
+    )
+    overdue = GaugeMetricFamily(
+        "skylight_jobs_overdue",
+        "Jobs claimable for longer than SKYLIGHT_JOB_STALL_SECONDS and not yet claimed.",
+    )
+    now = utcnow()
+    window = timedelta(seconds=settings.job_stall_seconds)
+    async with db.read() as session:
+        liveness = await WorkerRepository(session).liveness(now - window, now - window)
+    alive.add_metric([], liveness.workers)
+    if liveness.last_heartbeat is not None:
+        heartbeat.add_metric([], (now - liveness.last_heartbeat).total_seconds())
+    overdue.add_metric([], liveness.overdue)
+    return [alive, heartbeat, overdue]
+
+
+def loop_families(loops: Iterable[LoopHealth]) -> list[Metric]:
+    """This process's supervised loops: up (not failing now) and failures in a row."""
+    up = GaugeMetricFamily(
+        "skylight_background_loop_up",
+        "1 while a background loop of this process is not failing.",
+        labels=["loop"],
+    )
+    failures = GaugeMetricFamily(
+        "skylight_background_loop_failures",
+        "Failures in a row of a background loop of this process (0 when it works).",
+        labels=["loop"],
+    )
+    for health in loops:
+        up.add_metric([health.name], 0 if health.failing_since is not None else 1)
+        failures.add_metric([health.name], health.failures)
+    return [up, failures]
+
+
 async def queue_families(db: Database) -> list[Metric]:
     """Queue depths read at scrape time: background jobs, webhook deliveries, campaign progress."""
     jobs = GaugeMetricFamily(
@@ -138,7 +183,8 @@ async def queue_families(db: Database) -> list[Metric]:
     return [jobs, deliveries, recipients]
 
 
-async def database_families(db: Database, seconds: float) -> list[Metric]:
+async def database_families(db: Database, settings: Settings) -> list[Metric]:
+    seconds = settings.readiness_timeout_seconds
     messages = GaugeMetricFamily(
         "skylight_messages",
         "Messages stored, by direction and status (read from the database at scrape time).",
@@ -153,6 +199,7 @@ async def database_families(db: Database, seconds: float) -> list[Metric]:
                 for direction, status, count in await message_counts(session):
                     messages.add_metric([direction, status], count)
             queues = await queue_families(db)
+            queues += await worker_families(db, settings)
     except Exception as exc:  # the process's own metrics are still worth a scrape
         logger.warning("metrics: database not readable: %s", type(exc).__name__)
         up.add_metric([], 0)
@@ -179,6 +226,6 @@ def _process_metrics(settings: Settings) -> Collector:
     return registry
 
 
-async def render(settings: Settings, db: Database) -> bytes:
-    extra = await database_families(db, settings.readiness_timeout_seconds)
+async def render(settings: Settings, db: Database, loops: Iterable[LoopHealth] = ()) -> bytes:
+    extra = await database_families(db, settings) + loop_families(loops)
     return generate_latest(_Scrape(_process_metrics(settings), extra))

@@ -39,6 +39,8 @@ class WebhookDelivery(TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("endpoint_id", "event_id"),
         Index("ix_webhook_deliveries_endpoint_recent", "endpoint_id", "id"),
+        # Deleting old events (retention) cascades here: without it, one scan per event.
+        Index("ix_webhook_deliveries_event_id", "event_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

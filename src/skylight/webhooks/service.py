@@ -103,7 +103,7 @@ async def send_test(session: AsyncSession, workspace_id: int, endpoint_id: int) 
     data = {"endpoint_id": endpoint.id, "message": "This is a test event."}
     event = await emit(session, workspace_id, "webhook_endpoint.test", data, publish=False)
     # Only to this endpoint, whatever it subscribes to.
-    await schedule(session, endpoint.id, event.id)
+    await schedule(session, workspace_id, endpoint.id, event.id)
     return event.public_id
 
 
@@ -129,7 +129,7 @@ async def redeliver(
         raise NotFound(f"Delivery {delivery_id} not found.")
     delivery.state = DeliveryState.PENDING
     delivery.next_attempt_at = utcnow()
-    await enqueue_delivery(session, delivery.id)
+    await enqueue_delivery(session, workspace_id, delivery.id)
 
 
 async def disable_failing(session: AsyncSession, endpoint: WebhookEndpoint) -> None:
