@@ -76,6 +76,7 @@ async def start(
             {"import_id": job.id},
             dedupe_key=f"contacts-import:{job.id}",
             max_attempts=20,
+            workspace_id=workspace_id,
         )
         return job
 

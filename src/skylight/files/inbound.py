@@ -71,7 +71,7 @@ async def record(
         )
         files.append(file)
         if file.status == FileStatus.PENDING:
-            await enqueue(session, FETCH_JOB, {"file_id": file.id})
+            await enqueue(session, FETCH_JOB, {"file_id": file.id}, workspace_id=workspace_id)
     await repo.attach(message_id, files)
 
 

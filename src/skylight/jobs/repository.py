@@ -211,7 +211,6 @@ class Liveness:
 
 
 class WorkerRepository(Repository[WorkerBeat]):
-
     async def beat(
         self,
         name: str,
