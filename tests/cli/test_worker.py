@@ -8,6 +8,8 @@ from pathlib import Path
 
 from skylight.cli.worker import run_worker
 from skylight.kit.settings import Settings
+from tests.databases import sqlite_url
+from tests.ops.conftest import migrate
 from tests.processes import free_port
 
 
@@ -24,8 +26,12 @@ async def test_the_worker_exits_non_zero_when_its_database_never_answers(tmp_pat
     assert not stop.is_set()
 
 
-async def test_the_worker_exits_zero_when_stopped(database_url: str, tmp_path: Path) -> None:
-    settings = Settings(database_url=database_url, data_dir=tmp_path)
+async def test_the_worker_exits_zero_when_stopped(tmp_path: Path) -> None:
+    # A database of its own: a second engine on the session's live SQLite file in this process
+    # would drop that file's POSIX locks (SQLite's documented pitfall).
+    url = sqlite_url(tmp_path)
+    await migrate(url)
+    settings = Settings(database_url=url, data_dir=tmp_path)
     stop = asyncio.Event()
     stop.set()  # as a SIGTERM right after start-up
     assert await asyncio.wait_for(run_worker(settings, stop), 30) == 0

@@ -26,9 +26,13 @@ INTERVAL = 300.0
 
 @asynccontextmanager
 async def _process(
-    database_url: str, task: Periodic, clock: FakeClock, name: str
+    app: FastAPI, database_url: str, task: Periodic, clock: FakeClock, name: str
 ) -> AsyncIterator[Worker]:
-    db = Database(create_engine(database_url))
+    """A worker with its own engine, as another process has, on PostgreSQL. SQLite runs one
+    process (and a second engine on its live file in this process would drop the file's POSIX
+    locks): there the two workers share the app's engine."""
+    shared = database_url.startswith("sqlite")
+    db: Database = app.state.db if shared else Database(create_engine(database_url))
 
     async def on_start(session: object, now: object) -> None:
         await periodic.schedule(session, [task], clock())  # type: ignore[arg-type]
@@ -45,7 +49,8 @@ async def _process(
         async with worker.running():
             yield worker
     finally:
-        await db.dispose()
+        if not shared:
+            await db.dispose()
 
 
 def wake(*workers: Worker) -> None:
@@ -74,8 +79,8 @@ async def test_two_processes_reconcile_once_per_interval_between_them(
     # A kind of its own, so the app's worker (with the real schedule) never runs this one.
     task = Periodic(f"test.reconcile.{secrets.token_hex(3)}", INTERVAL, reconcile)
     async with AsyncExitStack() as stack:
-        first = await stack.enter_async_context(_process(database_url, task, clock, "one"))
-        second = await stack.enter_async_context(_process(database_url, task, clock, "two"))
+        first = await stack.enter_async_context(_process(app, database_url, task, clock, "one"))
+        second = await stack.enter_async_context(_process(app, database_url, task, clock, "two"))
 
         async def idle() -> bool:
             await asyncio.sleep(0)

@@ -105,11 +105,11 @@ async def test_a_worker_loop_failing_for_too_long_makes_readyz_fail(
     assert failing.status_code == 503
     body = failing.json()
     assert body["data"]["background"] == "stopped"
-    problem, *more = body["errors"]["background"]
-    assert problem.startswith("jobs.claim failing for ")
-    assert problem.endswith("(RuntimeError)")
-    # And the start-up's periodic jobs, due meanwhile, are overdue: nothing claims them.
-    assert all(line.startswith("2 jobs due for over 0.3s and no worker") for line in more)
+    problems = body["errors"]["background"]
+    # Others may join it (the periodic jobs due meanwhile and never claimed; on a busy machine
+    # a heartbeat late by more than the 0.3 s window), but the claim loop is named.
+    assert any(p.startswith("jobs.claim failing for ") for p in problems), problems
+    assert any(p.endswith("(RuntimeError)") for p in problems), problems
     assert value(failing_metrics, "skylight_background_loop_up", loop="jobs.claim") == 0
     assert value(failing_metrics, "skylight_background_loop_failures", loop="jobs.claim") >= 1
     assert back.json()["data"]["background"] == "ok"
