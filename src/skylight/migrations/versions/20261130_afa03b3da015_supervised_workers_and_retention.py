@@ -1,7 +1,7 @@
 """supervised workers and retention
 
 Revision ID: afa03b3da015
-Revises: bd9761bff9c8
+Revises: 04cd5e46b3cf
 Create Date: 2026-11-30 17:14:08.405269
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import skylight.kit.models
 
 revision: str = "afa03b3da015"
-down_revision: str | None = "bd9761bff9c8"
+down_revision: str | None = "04cd5e46b3cf"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
