@@ -1,6 +1,7 @@
 """Export: the workspace's contacts as CSV, streamed a page at a time (each page its own short
-read), so memory stays flat whatever the count and no transaction stays open while the client
-reads. Pages follow the id, so each contact appears once even while contacts change."""
+read-only transaction), so memory stays flat whatever the count and no transaction stays open
+while the client reads. Pages follow the id, so each contact appears once even while contacts
+change."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ async def export_csv(
     yield BOM + buffer.getvalue()
     after = 0
     while True:
-        async with db.transaction() as session:
+        async with db.read() as session:  # no write lock while the client downloads
             page = await ContactRepository(session, workspace_id).after(
                 channel=channel, q=q, after_id=after, limit=PAGE_ROWS
             )

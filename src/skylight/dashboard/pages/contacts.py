@@ -73,7 +73,7 @@ def _back(value: str) -> str:
 
 async def _listing(db: Db, me: SignedIn, filters: Filters) -> dict[str, Any]:
     params = PageParams(page=filters.page, per_page=PER_PAGE)
-    async with db.transaction() as session:
+    async with db.read() as session:
         rows, total = await service.list_contacts(
             session, me.workspace_id, params, channel=filters.channel, q=filters.q or None
         )
@@ -83,7 +83,7 @@ async def _listing(db: Db, me: SignedIn, filters: Filters) -> dict[str, Any]:
 
 async def _import(db: Db, me: SignedIn, import_id: int) -> ContactImportOut | None:
     try:
-        async with db.transaction() as session:
+        async with db.read() as session:
             job = await imports.get_import(session, me.workspace_id, _contact_id(import_id))
     except (NotFound, PageNotFound):
         return None
@@ -188,7 +188,7 @@ async def _contact_page(
     status_code: int = 200,
 ) -> Response:
     try:
-        async with db.transaction() as session:
+        async with db.read() as session:
             contact = await service.get_contact(session, me.workspace_id, _contact_id(contact_id))
     except NotFound:
         raise PageNotFound("There is no such contact.") from None
