@@ -11,6 +11,7 @@ import pytest
 from bench.retention import simulate
 from sqlalchemy import func, select
 
+from skylight.contacts.models import ContactImport
 from skylight.events.models import Event
 from skylight.idempotency.models import IdempotencyKey
 from skylight.inbound.models import InboxEntry
@@ -120,6 +121,14 @@ async def test_each_table_keeps_its_window_and_what_must_stay(own_db: Database) 
                 )
             )  # fmt: skip
 
+        for state, age in [("completed", 40), ("failed", 31), ("running", 40), ("completed", 5)]:
+            session.add(
+                ContactImport(
+                    workspace_id=workspace.id, state=state, format="csv", total=1,
+                    created_at=days_ago(age), updated_at=days_ago(age),
+                )
+            )  # fmt: skip
+
     deleted = await purge(db, Settings(), NOW, batch=2)
 
     assert await _count(db, Event) == 3
@@ -136,6 +145,10 @@ async def test_each_table_keeps_its_window_and_what_must_stay(own_db: Database) 
     assert deleted["unipile_inbox"] == 3
     assert deleted["idempotency_keys"] == 2
     assert deleted["jobs"] == 1
+    # Finished imports past 30 days go; one under way stays, whatever its age.
+    assert await _count(db, ContactImport) == 2
+    assert await _count(db, ContactImport, ContactImport.state == "running") == 1
+    assert deleted["contact_imports"] == 2
 
     again = await purge(db, Settings(), NOW, batch=2)
     assert again.total() == 0

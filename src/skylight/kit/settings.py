@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     retention_webhook_deliveries_days: float = Field(default=7.0, gt=0)
     retention_events_days: float = Field(default=30.0, gt=0)
     retention_jobs_days: float = Field(default=7.0, gt=0)
+    # Finished contact imports (their counts and row errors; their rows go when they end).
+    retention_contact_imports_days: float = Field(default=30.0, gt=0)
 
     # Outreach campaigns. The most sends per minute on one connected account of each type (all
     # campaigns on a channel share it); a random extra wait of up to `jitter` times the interval

@@ -17,6 +17,8 @@ from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from skylight.contacts.import_schemas import FINISHED
+from skylight.contacts.models import ContactImport
 from skylight.events.models import Event
 from skylight.idempotency.models import IdempotencyKey
 from skylight.inbound.models import InboxEntry
@@ -60,6 +62,14 @@ def walks() -> Sequence[Walk]:
         ),
         # Cascades to the deliveries and attempts still left of each event.
         Walk("events", Event, Event.id, Event.created_at),
+        # Finished imports; one still under way stays whatever its age.
+        Walk(
+            "contact_imports",
+            ContactImport,
+            ContactImport.id,
+            ContactImport.created_at,
+            keep=ContactImport.state.not_in([state.value for state in FINISHED]),
+        ),
     ]
 
 

@@ -34,6 +34,7 @@ def cutoffs(settings: Settings, now: datetime) -> dict[str, datetime]:
         "unipile_inbox": days(settings.retention_inbox_days),
         "webhook_deliveries": days(settings.retention_webhook_deliveries_days),
         "events": days(settings.retention_events_days),
+        "contact_imports": days(settings.retention_contact_imports_days),
     }
 
 
