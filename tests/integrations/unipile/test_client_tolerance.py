@@ -43,9 +43,11 @@ async def test_an_unreadable_chat_is_skipped_and_logged(caplog: pytest.LogCaptur
     page = {"object": "ChatList", "items": [good, {"object": "Chat", "name": 3}], "cursor": None}
     async with serve(ScriptedUpstream([answer(200, page)])) as url:
         client = UnipileClient(url, API_KEY, max_retries=0)
-        with caplog.at_level(logging.WARNING, logger="skylight.unipile"):
-            chats = await client.list_chats("a")
-        await client.aclose()
+        try:
+            with caplog.at_level(logging.WARNING, logger="skylight.unipile"):
+                chats = await client.list_chats("a")
+        finally:
+            await client.aclose()
     assert [chat.id for chat in chats.items] == ["c1"]
     assert "skipped an unreadable Unipile Chat" in caplog.text
 
@@ -136,6 +138,8 @@ async def test_instagram_errors_are_told_apart(
     body = {"status": status, "type": error_type, "title": "t"}
     async with serve(ScriptedUpstream([answer(status, body)])) as url:
         client = UnipileClient(url, API_KEY, max_retries=0)
-        with pytest.raises(expected):
-            await client.connect_account("INSTAGRAM", username="u", password="p")
-        await client.aclose()
+        try:
+            with pytest.raises(expected):
+                await client.connect_account("INSTAGRAM", username="u", password="p")
+        finally:
+            await client.aclose()
