@@ -4,13 +4,17 @@ The simulator's answers to the reference's UNVERIFIED points (see the docstring 
 ``skylight.integrations.unipile.simulator.app``) are pinned by these tests:
 - 202 QRCODE checkpoints, CONNECTING until scanned, realistic QR strings (test_client_accounts,
   test_simulator_shapes); a reconnect gives a fresh QR code.
-- Resend: 200 with the same OTP Checkpoint; restart: AccountRestarted, STOPPED/ERROR -> OK.
-- Expired intent: 401 errors/checkpoint_error "Authentication intent expired".
-- API sends echo as message_received with sender == account_info.user_id; receipts are
-  message_delivered / message_read; messaging webhooks default to message_received only.
+- Resend: 200 with a CheckpointResend object; restart: AccountRestarted, STOPPED/ERROR -> OK.
+- Expired intent: 500 errors/authentication_intent_error (start again).
+- API sends echo as message_received with is_sender true and no account_info; delivery only
+  sets the message's delivered flag (no message_delivered event exists), a read emits
+  message_read; messaging webhooks default to message_received only.
 - account_status sequence CREATION_SUCCESS, OK, SYNC_SUCCESS; failed QR -> ERROR; delete ->
   DELETED; no Content-Type header unless registered (test_simulator_webhooks).
-- Bad API key: 401 errors/missing_credentials or errors/invalid_credentials.
+- A missing or wrong API key: 401 errors/missing_credentials (invalid_credentials is a wrong
+  Instagram password).
+What Unipile refuses, the simulator refuses too (test_simulator_strict), and Unipile's own SDK
+accepts every answer (test_sdk_contract).
 """
 
 from __future__ import annotations
