@@ -46,6 +46,14 @@ async def test_every_recipient_gets_the_campaigns_file(
     )
     assert campaign["attachment"]["id"] == menu
     assert campaign["attachment"]["filename"] == "ramadan-menu.pdf"
+
+    # Days later, before any message used it, the upload is still there: the campaign holds it.
+    db: Database = campaign_app.state.db
+    await sweep(db, campaign_app.state.storage, campaign_settings, utcnow() + timedelta(days=2))
+    kept = await client.get(f"/api/v1/files/{menu}/content", headers=tenant.headers)
+    assert kept.status_code == 200
+    assert kept.content == samples.PDF
+
     await act(client, tenant, campaign["id"], "start")
     done = await until_state(client, tenant, campaign["id"], "completed")
     assert done["progress"]["sent"] == 3
@@ -54,14 +62,6 @@ async def test_every_recipient_gets_the_campaigns_file(
     assert len(sent) == 3
     digest = hashlib.sha256(samples.PDF).hexdigest()
     assert all([f["sha256"] for f in s["attachments"]] == [digest] for s in sent)
-
-    # Days later the upload is still there: the campaign holds it.
-    db: Database = campaign_app.state.db
-    later = utcnow() + timedelta(days=2)
-    await sweep(db, campaign_app.state.storage, campaign_settings, later)
-    kept = await client.get(f"/api/v1/files/{menu}/content", headers=tenant.headers)
-    assert kept.status_code == 200
-    assert kept.content == samples.PDF
 
 
 async def test_a_file_the_channel_refuses_is_refused_at_creation(
