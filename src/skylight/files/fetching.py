@@ -35,10 +35,17 @@ GONE_AT_UNIPILE = "Unipile no longer has this file."
 
 
 async def fetch(
-    db: Database, unipile: UnipileClient, storage: Storage, settings: Settings, file_id: int
+    db: Database,
+    unipile: UnipileClient,
+    storage: Storage,
+    settings: Settings,
+    file_id: int,
+    *,
+    retries: int | None = None,
 ) -> str | None:
     """Fetch and store a pending file; its status after (None: it was deleted). Raises
-    UnipileError or StorageError when worth trying again."""
+    UnipileError or StorageError when worth trying again. `retries`: the client's retries of
+    the download (a job retrying on its own schedule asks for none)."""
     async with db.transaction() as session:
         file = await FileStore(session).by_id(file_id)
         if file is None or file.status != FileStatus.PENDING:
@@ -52,7 +59,7 @@ async def fetch(
     token = workspace_id_var.set(file.workspace_id)
     try:
         data = await unipile.download_attachment(
-            message_id, attachment_id, max_bytes=settings.files_max_received_bytes
+            message_id, attachment_id, max_bytes=settings.files_max_received_bytes, retries=retries
         )
     except (UnipilePermanentError, UnipileProtocolError) as exc:
         reason = GONE_AT_UNIPILE if isinstance(exc, UnipileNotFound) else _reason(exc)
@@ -89,7 +96,8 @@ async def run_job(
 ) -> None:
     file_id = int(payload["file_id"])
     try:
-        await fetch(db, unipile, storage, settings, file_id)
+        # One try per attempt: the attempts are this job's, on files_fetch_retry_seconds.
+        await fetch(db, unipile, storage, settings, file_id, retries=0)
     except (UnipileError, StorageError) as exc:
         reason = _reason(exc)
         schedule = settings.files_fetch_retry_seconds

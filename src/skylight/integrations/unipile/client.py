@@ -42,6 +42,9 @@ from skylight.integrations.unipile.wire import (
 )
 from skylight.kit.dsn import normalize_dsn
 
+# One attempt at downloading an attachment (files are larger than JSON answers).
+DOWNLOAD_SECONDS = 60.0
+
 
 class UnipileClient:
     """One shared ``httpx.AsyncClient``; use ``async with`` or call ``aclose()``."""
@@ -198,12 +201,21 @@ class UnipileClient:
         return validate(MessageSent, data)
 
     async def download_attachment(
-        self, message_id: str, attachment_id: str, *, max_bytes: int
+        self, message_id: str, attachment_id: str, *, max_bytes: int, retries: int | None = None
     ) -> bytes:
         """The attachment's bytes; UnipileNotFound when Unipile no longer has it, and
-        UnipileProtocolError when it is larger than `max_bytes` (read no further)."""
+        UnipileProtocolError when it is larger than `max_bytes` (read no further). A file
+        takes longer than a JSON answer: one attempt may last `DOWNLOAD_SECONDS`. `retries`:
+        the client's retries of a failed attempt unless given (a job retrying on its own
+        schedule asks for none)."""
         path = f"/messages/{quote(message_id, safe='')}/attachments/{quote(attachment_id, safe='')}"
-        data: bytes = await self._t.request("GET", path, max_bytes=max_bytes)
+        data: bytes = await self._t.request(
+            "GET",
+            path,
+            max_bytes=max_bytes,
+            attempt_seconds=DOWNLOAD_SECONDS,
+            retries=retries,
+        )
         return data
 
     async def list_chats(

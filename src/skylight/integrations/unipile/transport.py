@@ -168,11 +168,13 @@ class Transport:
         secrets: Iterable[str] = (),
         max_bytes: int | None = None,
         attempt_seconds: float | None = None,
+        retries: int | None = None,
     ) -> Any:
         """Send, retry when safe, return the decoded JSON body of a 2xx answer; with
         `max_bytes`, its raw bytes instead (a binary answer, read no further than that).
         ``attempt_seconds`` replaces the client's timeout for slow calls (a provider login
-        takes tens of seconds)."""
+        takes tens of seconds); ``retries`` the policy's, for callers that retry on their own
+        schedule (a background job)."""
         limit = attempt_seconds or self._timeout
         phases: httpx.Timeout | Any = httpx.USE_CLIENT_DEFAULT
         if attempt_seconds is not None:
@@ -181,7 +183,8 @@ class Transport:
         idempotent = method in IDEMPOTENT_METHODS
         headers = {"X-API-KEY": self._api_key, "accept": "application/json"}
         clean_params = {k: v for k, v in (params or {}).items() if v is not None}
-        for attempt in range(self._policy.max_retries + 1):
+        max_retries = self._policy.max_retries if retries is None else retries
+        for attempt in range(max_retries + 1):
             retryable = idempotent
             started = time.perf_counter()
             try:
@@ -226,7 +229,7 @@ class Transport:
                 error = error_from_response(response, method, path, secrets)
             _observe(method, path, started, error)
             retryable = retryable and isinstance(error, UnipileTransientError)
-            if not retryable or attempt >= self._policy.max_retries:
+            if not retryable or attempt >= max_retries:
                 raise error
             delay = self._policy.delay(attempt, error)
             logger.info("unipile %s %s: %s, retry in %.2fs", method, path, error.message, delay)
