@@ -270,3 +270,22 @@ async def test_the_first_hundred_row_errors_are_kept(
     done = await import_csv(client, tenant, text)
     assert (done["total"], done["skipped"]) == (150, 150)
     assert [e["line"] for e in done["errors"]] == list(range(2, 102))
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PATCH", "/api/v1/contacts/export", "GET"),
+        ("DELETE", "/api/v1/contacts/export", "GET"),
+        ("POST", "/api/v1/contacts/export", "GET"),
+        ("PATCH", "/api/v1/contacts/imports", "GET, POST"),
+        ("DELETE", "/api/v1/contacts/imports", "GET, POST"),
+    ],
+)
+async def test_other_methods_on_import_and_export_are_405(
+    client: httpx.AsyncClient, tenant: TenantFixture, method: str, path: str, allow: str
+) -> None:
+    response = await client.request(method, path, headers=tenant.headers)
+    assert response.status_code == 405, response.text
+    assert response.headers["allow"] == allow
+    assert response.json()["success"] is False

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -13,7 +14,7 @@ from skylight.contacts.schemas import ContactCreate, ContactOut, ContactUpdate
 from skylight.kit.bodies import multipart_file
 from skylight.kit.dependencies import AppSettings, Db, DbSession
 from skylight.kit.envelope import DataMessageResponse, DataResponse, PageMeta, PageResponse
-from skylight.kit.errors import UnsupportedMediaType
+from skylight.kit.errors import MethodNotAllowed, UnsupportedMediaType
 from skylight.kit.openapi import CONFLICT, error
 from skylight.kit.pagination import Pagination
 from skylight.kit.params import CleanStr, IdPath
@@ -158,6 +159,24 @@ async def export_contacts(
         exports.export_csv(db, caller.workspace_id, channel, q),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="contacts.csv"'},
+    )
+
+
+def _only(*allowed: str) -> Callable[[], Awaitable[None]]:
+    async def refuse() -> None:
+        raise MethodNotAllowed("Method not allowed.", headers={"Allow": ", ".join(allowed)})
+
+    return refuse
+
+
+# /contacts/export and /contacts/imports would otherwise reach /contacts/{contact_id} with
+# PATCH or DELETE and answer 422 about the id; they are 405s.
+for _path, _allowed in (("/export", ("GET",)), ("/imports", ("GET", "POST"))):
+    router.add_api_route(
+        _path,
+        _only(*_allowed),
+        methods=sorted({"POST", "PUT", "PATCH", "DELETE"} - set(_allowed)),
+        include_in_schema=False,
     )
 
 

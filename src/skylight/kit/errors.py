@@ -44,6 +44,11 @@ class Conflict(SkylightError):
     code = "conflict"
 
 
+class MethodNotAllowed(SkylightError):
+    status_code = 405
+    code = "method_not_allowed"
+
+
 class UnsupportedMediaType(SkylightError):
     status_code = 415
     code = "unsupported_media_type"
