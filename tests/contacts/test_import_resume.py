@@ -3,13 +3,17 @@ committed batch: nothing counted twice, and in-file duplicates still found acros
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from skylight.contacts import uploads
-from skylight.contacts.imports import BATCH_ROWS, Importer
+from skylight.contacts.imports import BATCH_ROWS, Importer, run_job
 from skylight.contacts.models import ContactImport
 from skylight.contacts.repository import ImportQueue, ImportRepository
+from skylight.events.models import Event
 from skylight.jobs.worker import RetryLater
 from skylight.kit.db import Database
 from tests.contacts.helpers import customer_list, phone
@@ -71,3 +75,34 @@ async def test_an_import_goes_on_from_its_last_batch(app: FastAPI, tenant: Tenan
     await Importer(db, import_id, budget_seconds=0).run()
     again = await _row(db, import_id)
     assert (again.created, again.updated, again.processed) == (job.created, 0, job.processed)
+
+
+async def test_an_import_that_cannot_go_on_fails_visibly(
+    app: FastAPI, tenant: TenantFixture
+) -> None:
+    """Rows that cannot be read (here: bytes that are not UTF-8, which an upload never lets
+    through) end the import as failed, with the reason and its event: never silently stuck."""
+    db: Database = app.state.db
+    async with db.transaction() as session:
+        job = await ImportRepository(session, tenant.workspace_id).add(
+            ContactImport(
+                workspace_id=tenant.workspace_id,
+                state="queued",
+                format="csv",
+                total=1,
+                source=b"channel,phone\nwhatsapp,\xff\xfe\n",
+            )
+        )
+    await run_job(db, {"import_id": job.id}, settings=app.state.settings)
+    failed = await _row(db, job.id)
+    assert failed.state == "failed"
+    assert failed.error is not None
+    assert failed.error.startswith("UnicodeDecodeError")
+    async with db.read() as session:
+        kinds = await session.scalars(
+            select(Event.data).where(
+                Event.workspace_id == tenant.workspace_id, Event.type == "contacts.imported"
+            )
+        )
+        [data] = [json.loads(d) for d in kinds]
+    assert (data["id"], data["state"]) == (job.id, "failed")
