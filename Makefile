@@ -10,7 +10,7 @@ SDK_STAMP := $(SDK)/node_modules/.installed
 TEST_WORKERS ?= auto
 
 .PHONY: run test check lint format clean chromium unipile-sdk
-.PHONY: bench fuzz fuzz-quick load load-quick faults faults-quick
+.PHONY: bench bench-quick fuzz fuzz-quick load load-quick faults faults-quick
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,9 +58,14 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## Benchmarks: prints the table and writes bench/results/latest.md (a few minutes).
+## Benchmarks: prints the table and writes bench/results/latest.md (the full set: most of an
+## hour). bench-quick: the send and inbound ratios against their floors on SQLite and
+## PostgreSQL, in under three minutes (bench/results/quick.md).
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+bench-quick: $(STAMP)
+	BENCH_QUICK=1 $(BIN)/python -m bench
 
 ## Hardening suites (real server processes on loopback ports); *-quick is what CI runs.
 fuzz: $(STAMP)

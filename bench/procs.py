@@ -136,6 +136,38 @@ def start_simulator(data_dir: Path, *, echo: bool = True, port: int = 0) -> Simu
     return Simulator(process=process, api_key=api_key, data_dir=data_dir)
 
 
+def start_fake_unipile(simulator: Simulator, data_dir: Path) -> Simulator:
+    """bench/fake_unipile.py in front of the simulator: sends answered at once, the rest
+    forwarded. Returned as an upstream a server or a floor can be pointed at."""
+    port = free_port()
+    process = _spawn(
+        "fake-unipile",
+        [PYTHON, "-m", "bench.fake_unipile", "--port", str(port), "--forward", simulator.dsn],
+        _clean_env(),
+        data_dir / "fake-unipile.log",
+        f"http://127.0.0.1:{port}",
+    )
+    wait_http(process, "/api/v1/accounts", headers={"X-API-KEY": simulator.api_key})
+    return Simulator(process=process, api_key=simulator.api_key, data_dir=data_dir)
+
+
+def start_floor(database_url: str, upstream: Simulator, work: Path) -> Process:
+    """bench/floor.py: the least a send and an inbound webhook can do, on the same database
+    and upstream as the server it is compared with."""
+    port = free_port()
+    args = [PYTHON, "-m", "bench.floor", "--port", str(port), "--database-url", database_url]
+    args += ["--dsn", upstream.dsn, "--api-key", upstream.api_key]
+    process = _spawn(
+        "floor",
+        [*args, "--webhook-secret", WEBHOOK_SECRET],
+        _clean_env(),
+        work / "floor.log",
+        f"http://127.0.0.1:{port}",
+    )
+    wait_http(process, "/docs-none")
+    return process
+
+
 @dataclass
 class Server:
     process: Process
@@ -187,6 +219,7 @@ def start_server(
     *,
     port: int = 0,
     key: str | None = None,
+    workers: int = 1,
     **extra: str,
 ) -> Server:
     """`skylight serve --bootstrap`; the key it prints is used unless one is given (restart)."""
@@ -196,7 +229,10 @@ def start_server(
     offset = log.stat().st_size if log.exists() else 0
     process = _spawn(
         "server",
-        [PYTHON, "-m", "skylight", "serve", "--bootstrap", "--port", str(port)],
+        [
+            *(PYTHON, "-m", "skylight", "serve", "--bootstrap", "--port", str(port)),
+            *(("--workers", str(workers)) if workers > 1 else ()),
+        ],
         env,
         log,
         f"http://127.0.0.1:{port}",

@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.contacts_import import ImportResult
-from bench.inbound import InboundResult
+from bench.hotpath import HotResult, Side
 from bench.memory import MemoryResult
 from bench.reads import ReadResult
-from bench.send import SendResult
 
 MIB = 1024 * 1024
 
@@ -25,7 +24,7 @@ def _errors(count: int) -> str:
     return "0" if count == 0 else f"**{count}**"
 
 
-def machine(postgres: str, load_before: str) -> list[str]:
+def machine(postgres: str, load_before: str, load_after: str) -> list[str]:
     memory = int(Path("/proc/meminfo").read_text().split()[1]) * 1024
     commit = (
         os.environ.get("BENCH_COMMIT")
@@ -39,24 +38,51 @@ def machine(postgres: str, load_before: str) -> list[str]:
         f"- Python {platform.python_version()}, PostgreSQL {postgres}, SQLite "
         f"{__import__('sqlite3').sqlite_version}",
         f"- Commit {commit or '?'}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average "
-        f"before the run {load_before} (anything else running shares the two cores)",
+        f"(1, 5, 15 min) {load_before} before the run, {load_after} after (anything else "
+        "running shares the cores: compare within a run)",
     ]
 
 
-def send_table(results: list[SendResult], concurrency: int) -> list[str]:
+def _spread(values: list[float], digits: int = 0) -> str:
+    return f"{min(values):.{digits}f}-{max(values):.{digits}f}" if values else "-"
+
+
+def _side(side: Side) -> str:
+    return f"{side.rate:.0f} [{_spread(side.rates)}]"
+
+
+def hot_table(
+    results: list[HotResult], concurrency: int, requests: int, seconds: float | None
+) -> list[str]:
+    """SkyLight and its floor, medians of the repetitions with [min-max]."""
+    repeats = max((len(r.ours.stats) for r in results), default=0)
     lines = [
-        f"### Send path: `POST /api/v1/messages/send`, {concurrency} concurrent clients",
+        f"### Send and inbound against their floors: {concurrency} concurrent clients, "
+        f"{requests} requests{f' or {seconds:g} s' if seconds else ''} each, medians of "
+        f"{repeats} with [min-max]",
         "",
-        "| database | upstream latency | requests | SkyLight req/s | p50 ms | p99 ms "
-        "| floor req/s | floor p50 ms | floor p99 ms | SkyLight / floor | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| path | database | upstream | SkyLight /s | floor /s | SkyLight / floor "
+        "| p50 / p99 ms | floor p50 / p99 ms | CPU ms/req SkyLight / floor | errors |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         errors = len(r.ours.errors) + len(r.floor.errors)
         lines.append(
-            f"| {r.database} | {r.latency_ms} ms | {r.ours.count} | {r.ours.rps:.0f} "
-            f"| {_ms(r.ours.p50)} | {_ms(r.ours.p99)} | {r.floor.rps:.0f} | {_ms(r.floor.p50)} "
-            f"| {_ms(r.floor.p99)} | **{r.ratio:.2f}** | {_errors(errors)} |"
+            f"| {r.path} | {r.database} | {r.upstream} | {_side(r.ours)} | {_side(r.floor)} "
+            f"| **{r.ratio:.2f}** [{_spread(r.ratios, 2)}] "
+            f"| {_ms(r.ours.p50)} / {_ms(r.ours.p99)} | {_ms(r.floor.p50)} / {_ms(r.floor.p99)} "
+            f"| {r.ours.cpu_ms:.1f} / {r.floor.cpu_ms:.1f} | {_errors(errors)} |"
+        )
+    inbound = [r for r in results if r.path == "inbound"]
+    if inbound:
+        lines.append("")
+        lines.append(
+            "Inbound counts an event when it is stored, not when it is answered; drain = the "
+            "longest wait after the last answer: "
+            + "; ".join(
+                f"{r.database} {r.ours.drain:.2f} s, {r.stored} of {r.sent} stored" for r in inbound
+            )
+            + "."
         )
     return lines
 
@@ -93,21 +119,6 @@ def _ratio(value: float) -> str:
 
 def _size(messages: int) -> str:
     return f"{messages // 1_000_000}M" if messages >= 1_000_000 else f"{messages // 1000}k"
-
-
-def inbound_table(results: list[InboundResult], concurrency: int) -> list[str]:
-    lines = [
-        f"### Inbound: Unipile `message_received` webhooks, {concurrency} concurrent",
-        "",
-        "| database | events | events/s | p50 ms | p99 ms | stored | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in results:
-        lines.append(
-            f"| {r.database} | {r.stats.count} | {r.stats.rps:.0f} | {_ms(r.stats.p50)} "
-            f"| {_ms(r.stats.p99)} | {r.stored} | {_errors(len(r.stats.errors))} |"
-        )
-    return lines
 
 
 def memory_table(results: list[MemoryResult]) -> list[str]:
