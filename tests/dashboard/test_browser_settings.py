@@ -58,6 +58,9 @@ async def test_instagram_two_factor_and_telegram_qr(
     await telegram.get_by_label("Telegram username that scans").fill("my_telegram")
     await telegram.get_by_role("button", name="Simulate scan").click()
     await expect(page.get_by_test_id("telegram-account")).to_have_text("my_telegram", timeout=LIVE)
+    # The first sync's last status arrives by webhook and re-renders the card live: wait for it,
+    # or it could replace the card (and the refresh's notice) right after the click.
+    await expect(telegram.locator("dd code")).to_have_text("SYNC_SUCCESS", timeout=LIVE)
     await telegram.get_by_role("button", name="Refresh").click()
     await expect(page.get_by_role("region", name="Telegram").get_by_role("status")).to_contain_text(
         "Refreshed from Unipile"

@@ -166,6 +166,11 @@ class SimulatorControl:
         params = [("account_id", a) for a in account_ids or []]
         return SentLog.model_validate(await self._call("GET", "/sent", params=params)).items
 
+    async def deliveries(self) -> dict[str, int]:
+        """Webhook deliveries by state; none "pending" means every webhook has been answered."""
+        counts: dict[str, int] = await self._call("GET", "/deliveries")
+        return counts
+
     async def set_faults(
         self, faults: Faults | None = None, *, tenant: str | None = None, **fields: Any
     ) -> Faults:
