@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.campaigns.runner import JOB_KIND as CAMPAIGN_JOB
+from skylight.campaigns.runner import gave_up as campaign_gave_up
 from skylight.campaigns.runner import run_job as run_campaign
 from skylight.contacts.imports import JOB_KIND as IMPORT_JOB
 from skylight.contacts.imports import run_job as run_import
@@ -118,4 +119,6 @@ def make_worker(services: Services) -> Worker:
         clock=services.clock,
         on_start=on_start,
         give_up_seconds=settings.worker_give_up_seconds,
+        # A campaign whose loop fails for good is paused, never left running.
+        on_give_up={CAMPAIGN_JOB: campaign_gave_up},
     )

@@ -38,6 +38,9 @@ FAST = {
     "campaign_send_timeout_seconds": 3.0,
     "campaign_recheck_seconds": 0.5,
     "job_lease_seconds": 8.0,
+    # Our test receivers listen on loopback.
+    "webhook_allow_private_urls": True,
+    "webhook_retry_schedule_seconds": [0.05, 0.1, 0.2],
 }
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from skylight.campaigns.models import Campaign, CampaignRecipient
 from skylight.campaigns.planning import Send
-from skylight.campaigns.runner import Runner
+from skylight.campaigns.runner import MAX_SENDS, Runner
 from skylight.integrations.unipile.client import UnipileClient
 from skylight.jobs.worker import RetryLater
 from skylight.kit.db import Database
@@ -24,6 +24,7 @@ from skylight.kit.settings import Settings
 from skylight.kit.time import utcnow
 from skylight.messages.models import Message
 from skylight.messages.service import complete
+from skylight.messages.types import GAVE_UP_UNCONFIRMED
 from tests.campaigns.flows import (
     Json,
     assert_each_once,
@@ -181,6 +182,45 @@ async def test_died_after_unipile_accepted_is_found_there_and_not_sent_again(
     assert message.status == "sent"
     assert message.unipile_message_id == accepted[0]
     assert_each_once(await sent_log(client, tenant), 4)
+    # Recorded through the state machine: its event, once (the echoes were lost).
+    sent_events = await message_events(client, tenant, "message.sent")
+    assert [e["id"] for e in sent_events].count(message.id) == 1
+
+
+async def test_a_send_never_confirmed_after_its_last_try_is_failed_with_its_event(
+    client: httpx.AsyncClient,
+    tenant: TenantFixture,
+    db: Database,
+    unipile: UnipileClient,
+    campaign_settings: Settings,
+    no_echoes: None,
+) -> None:
+    campaign = await campaign_run_by_hand(client, tenant, db, 1)
+
+    async def nothing_went_out_three_times(plan: Send) -> None:
+        async with db.transaction() as session:
+            await session.execute(
+                update(CampaignRecipient)
+                .where(CampaignRecipient.id == plan.recipient_id)
+                .values(attempts=MAX_SENDS)
+            )
+
+    recipient, message = await crash_and_recover(
+        db, unipile, campaign_settings, campaign["id"], nothing_went_out_three_times
+    )
+    assert (recipient.state, recipient.error) == ("failed", GAVE_UP_UNCONFIRMED)
+    assert (message.status, message.error) == ("failed", GAVE_UP_UNCONFIRMED)
+    failed = await message_events(client, tenant, "message.failed")
+    assert [(e["id"], e["error"]) for e in failed] == [(message.id, GAVE_UP_UNCONFIRMED)]
+    assert await sent_log(client, tenant) == []
+
+
+async def message_events(client: httpx.AsyncClient, tenant: TenantFixture, type: str) -> list[Json]:
+    response = await client.get(
+        "/api/v1/events", params={"type": type, "limit": 100}, headers=tenant.headers
+    )
+    assert response.status_code == 200, response.text
+    return [event["data"] for event in response.json()["data"]]
 
 
 async def test_died_after_recording_the_message_settles_from_it(

@@ -42,6 +42,9 @@ class Campaign(TimestampMixin, Base):
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     paused_at: Mapped[datetime | None] = mapped_column(default=None)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Its send loop failed for good (the job's last attempt) and paused it; cleared on resume.
+    # Such a campaign does not hold its channel (it may be disconnected).
+    gave_up_at: Mapped[datetime | None] = mapped_column(default=None)
     cancelled_at: Mapped[datetime | None] = mapped_column(default=None)
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from skylight.campaigns import pacing
+from skylight.campaigns import events, pacing
 from skylight.campaigns.models import Campaign, CampaignRecipient
 from skylight.campaigns.repository import Queue
 from skylight.campaigns.schemas import render
@@ -68,12 +68,6 @@ def channel_problem(channel: Channel | None, channel_type: ChannelType) -> str |
     return None
 
 
-def pause(campaign: Campaign, reason: str, now: datetime) -> None:
-    campaign.state = CampaignState.PAUSED
-    campaign.pause_reason = reason
-    campaign.paused_at = now
-
-
 def skip(recipient: CampaignRecipient, now: datetime) -> None:
     recipient.state, recipient.error, recipient.settled_at = RecipientState.SKIPPED, OPTED_OUT, now
 
@@ -113,7 +107,7 @@ class Planner:
         channel = await ChannelRepository(session, workspace_id).get(campaign.channel)
         problem = channel_problem(channel, campaign.channel)
         if problem is not None:
-            pause(campaign, problem, now)
+            await events.pause(session, campaign, problem, now)
             return None
         assert channel is not None
         assert channel.unipile_account_id is not None
@@ -143,7 +137,7 @@ class Planner:
             lease = await queue.earliest_lease(campaign.id)
             if lease is not None:  # a send whose outcome is not known yet
                 return self._hold(lease - now)
-            campaign.state, campaign.completed_at = CampaignState.COMPLETED, now
+            await events.complete(session, campaign, now)
             return None
         contact = await get_contact(session, workspace_id, recipient.contact_id)
         if contact.opted_out_at is not None:  # opted out since the campaign was created

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from skylight.integrations.unipile.client import UnipileClient
 from skylight.integrations.unipile.pagination import iterate_pages
 from skylight.integrations.unipile.schemas import Message as UnipileMessage
+from skylight.messages import transitions
 from skylight.messages.repository import ChatRepository, MessageRepository
 from skylight.messages.service import Route
 
@@ -59,11 +60,15 @@ async def claim_found(session: AsyncSession, route: Route, lookup: Lookup) -> bo
         if owner is not None and owner.id != route.message_id:
             continue
         assert lookup.chat_id is not None
-        await messages.mark_sent(
+        # Found at Unipile: sent, even if reconciliation had failed it meanwhile (revived).
+        await transitions.sent(
+            session,
+            route.workspace_id,
             route.message_id,
+            at=candidate.timestamp,
             unipile_message_id=candidate.id,
             chat_id=lookup.chat_id,
-            at=candidate.timestamp,
+            revive=True,
         )
         await ChatRepository(session, route.workspace_id).remember(
             contact_id=route.contact_id,

@@ -66,6 +66,8 @@ class CampaignRepository(ScopedRepository[Campaign]):
                 Campaign.workspace_id == self.workspace_id,
                 Campaign.channel == channel,
                 Campaign.state.in_(list(HOLDS_CHANNEL)),
+                # Paused because its send loop gave up: it lets go of the channel.
+                Campaign.gave_up_at.is_(None),
             )
             .order_by(Campaign.id)
             .limit(1)
@@ -200,6 +202,17 @@ class Queue:
                 CampaignRecipient.campaign_id == campaign_id,
                 CampaignRecipient.state == RecipientState.SENDING,
             )
+        )
+
+    async def revive_recipient(self, message_id: int) -> None:
+        """The recipient of this message, counted failed, was sent after all."""
+        await self.session.execute(
+            update(CampaignRecipient)
+            .where(
+                CampaignRecipient.message_id == message_id,
+                CampaignRecipient.state == RecipientState.FAILED,
+            )
+            .values(state=RecipientState.SENT, error=None)
         )
 
     async def settle(self, recipient_id: int, message_id: int, **values: object) -> bool:

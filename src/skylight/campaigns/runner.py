@@ -26,9 +26,9 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from skylight.campaigns import recovery
+from skylight.campaigns import events, recovery
 from skylight.campaigns.models import Campaign
-from skylight.campaigns.planning import Hold, Plan, Planner, Recover, Send, pause
+from skylight.campaigns.planning import Hold, Plan, Planner, Recover, Send
 from skylight.campaigns.repository import Queue
 from skylight.campaigns.types import CampaignState, RecipientState
 from skylight.files.storage import Storage
@@ -39,10 +39,10 @@ from skylight.jobs.worker import RetryLater
 from skylight.kit.db import Database
 from skylight.kit.settings import Settings
 from skylight.kit.time import utcnow
+from skylight.messages import transitions
 from skylight.messages.models import Message
-from skylight.messages.repository import MessageRepository
 from skylight.messages.service import Route, complete
-from skylight.messages.types import MessageStatus
+from skylight.messages.types import GAVE_UP_UNCONFIRMED, MessageStatus
 
 logger = logging.getLogger("skylight.campaigns")
 
@@ -57,7 +57,6 @@ INLINE_WAIT_SECONDS = 1.0
 SETTLE_GRACE = timedelta(seconds=2)
 # Deadlock, serialization failure: the transaction was rolled back whole; try again soon.
 RETRY_SQLSTATES = {"40P01", "40001"}
-UNCONFIRMED = "Unipile never confirmed this message; it was not sent again."
 
 
 async def launch(session: AsyncSession, campaign: Campaign, run_at: datetime | None = None) -> None:
@@ -191,7 +190,7 @@ class Runner:
                 error=None if sent else message.error,
             )
             if recorded and campaign is not None:
-                _count_outcome(campaign, sent, message.error, now)
+                await _count_outcome(session, campaign, sent, message.error, now)
 
     async def _recover(self, plan: Recover) -> None:
         route = plan.route
@@ -221,8 +220,8 @@ class Runner:
             ):
                 return  # paused or cancelled meanwhile: nothing new goes out
             if plan.sends >= MAX_SENDS:
-                await MessageRepository(session, route.workspace_id).mark_failed(
-                    route.message_id, UNCONFIRMED, now
+                await transitions.failed(
+                    session, route.workspace_id, route.message_id, GAVE_UP_UNCONFIRMED, now
                 )
                 await queue.settle(
                     plan.recipient_id,
@@ -230,7 +229,7 @@ class Runner:
                     state=RecipientState.FAILED,
                     settled_at=now,
                     lease_until=None,
-                    error=UNCONFIRMED,
+                    error=GAVE_UP_UNCONFIRMED,
                 )
                 return
             # Counted before it goes out, so a crash during it still counts; the lease renewed
@@ -248,7 +247,9 @@ class Runner:
         return self.campaign_id, route.message_id
 
 
-def _count_outcome(campaign: Campaign, sent: bool, error: str | None, now: datetime) -> None:
+async def _count_outcome(
+    session: AsyncSession, campaign: Campaign, sent: bool, error: str | None, now: datetime
+) -> None:
     if sent:
         campaign.consecutive_failures = 0
         return
@@ -256,4 +257,20 @@ def _count_outcome(campaign: Campaign, sent: bool, error: str | None, now: datet
     tripped = campaign.consecutive_failures >= FAILURES_BEFORE_PAUSE
     if tripped and campaign.state == CampaignState.RUNNING:
         reason = f"{campaign.consecutive_failures} sends in a row failed; the last: {error}"
-        pause(campaign, reason, now)
+        await events.pause(session, campaign, reason, now)
+
+
+async def gave_up(session: AsyncSession, payload: dict[str, Any], error: str) -> None:
+    """The campaign's job failed its last attempt (registered in background.py): the campaign
+    is paused with the reason, not left running with nothing sending, and lets go of its
+    channel. Resume starts a new send loop."""
+    campaign = await Queue(session).campaign(int(payload["campaign_id"]))
+    if campaign is None or campaign.generation != int(payload["generation"]):
+        return
+    if campaign.state not in (CampaignState.RUNNING, CampaignState.SCHEDULED):
+        return
+    now = utcnow()
+    campaign.gave_up_at = now
+    campaign.generation += 1  # nothing of the old loop may go on
+    reason = f"Its send loop failed too often and stopped (the last error: {error}). Resume it."
+    await events.pause(session, campaign, reason, now)

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from skylight.campaigns import planning, runner
+from skylight.campaigns import events, planning, runner
 from skylight.campaigns.models import Campaign
 from skylight.campaigns.repository import Admin, CampaignRepository, progress_of
 from skylight.campaigns.schemas import CampaignCreate, CampaignOut
@@ -170,7 +170,7 @@ async def start(
 
 async def pause(session: AsyncSession, workspace_id: int, campaign_id: int) -> CampaignOut:
     campaign = await _for(session, workspace_id, campaign_id, "pause")
-    planning.pause(campaign, "Paused by request.", utcnow())
+    await events.pause(session, campaign, "Paused by request.", utcnow())
     return await get_campaign(session, workspace_id, campaign_id)
 
 
@@ -180,6 +180,7 @@ async def resume(session: AsyncSession, workspace_id: int, campaign_id: int) -> 
     campaign.state = CampaignState.RUNNING
     campaign.pause_reason = None
     campaign.paused_at = None
+    campaign.gave_up_at = None
     campaign.consecutive_failures = 0
     await runner.launch(session, campaign)
     return await get_campaign(session, workspace_id, campaign_id)

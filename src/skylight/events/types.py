@@ -13,6 +13,8 @@ EVENT_TYPES: dict[str, str] = {
     "channel.status_changed": "A channel's sync_status or is_connected changed (the Channel).",
     "channel.disconnected": "A channel was disconnected (the Channel as it was).",
     "campaign.completed": "An outreach campaign sent to every recipient (the Campaign).",
+    "campaign.paused": "A campaign paused: by request, its channel left OK, sends kept failing, "
+    "or its send loop gave up (the Campaign, with pause_reason).",
     "webhook_endpoint.disabled": "An endpoint kept failing and was disabled (the endpoint).",
     "webhook_endpoint.test": "Sent by POST /webhook-endpoints/{id}/test.",
 }

@@ -35,6 +35,8 @@ logger = logging.getLogger("skylight.jobs")
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 # Run once at start-up, in one transaction (e.g. make sure the periodic jobs exist).
 StartUp = Callable[[AsyncSession, datetime], Awaitable[None]]
+# Told when a job of its kind gave up for good, in that transaction: (session, payload, error).
+GiveUp = Callable[[AsyncSession, dict[str, Any], str], Awaitable[None]]
 
 
 class RetryLater(Exception):
@@ -65,6 +67,7 @@ class Worker:
         clock: Clock = utcnow,
         on_start: StartUp | None = None,
         give_up_seconds: float | None = None,
+        on_give_up: Mapping[str, GiveUp] | None = None,
     ) -> None:
         self.db = db
         self.handlers = dict(handlers)
@@ -78,6 +81,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{random.randrange(10**6)}"  # noqa: S311
         self.clock = clock
         self._on_start = on_start
+        self._on_give_up = dict(on_give_up or {})
         # Failing without a break for give_up_seconds marks it unrecoverable (skylight worker).
         self.loops = Loops(give_up_after=give_up_seconds)
         self._wake = asyncio.Event()
@@ -225,6 +229,7 @@ class Worker:
                         await repo.retry(job.id, self.name, now + backoff(job.attempts), error)
                     else:
                         await repo.give_up(job.id, self.name, error or "", now)
+                        await self._gave_up(session, job, error or "")
                 return
             except Exception as exc:
                 if not is_unavailable(exc) or self._stopping:
@@ -233,6 +238,20 @@ class Worker:
                 wait = loop_backoff(failures)
                 logger.warning("job %s: not recorded (%s); again in %.1fs", job.id, exc, wait)
                 await asyncio.sleep(wait)
+
+    async def _gave_up(self, session: AsyncSession, job: Job, error: str) -> None:
+        """Its kind's hook, in the transaction that gives the job up; a failing hook is logged
+        and rolled back alone (a savepoint), never a reason to run the job again."""
+        hook = self._on_give_up.get(job.kind)
+        if hook is None:
+            return
+        try:
+            async with session.begin_nested():
+                await hook(session, json.loads(job.payload), error)
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise  # the whole outcome is recorded again once the database is back
+            logger.exception("job %s (%s): its give-up hook failed", job.id, job.kind)
 
     # Heartbeat.
 

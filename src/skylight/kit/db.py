@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 
 from skylight.kit.files import private_sqlite_file
+from skylight.kit.loops import loop_backoff
 
 # Execution option of read-only sessions (Database.read).
 READ_ONLY = "skylight_read_only"
@@ -124,6 +127,28 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+T = TypeVar("T")
+
+
+async def retrying(
+    db: Database, work: Callable[[AsyncSession], Awaitable[T]], *, within: float
+) -> T:
+    """`work` in a transaction, run again while the database is unavailable (a failover, a
+    restart), for at most `within` seconds: for recording an outcome that is known and must
+    not be lost (a message Unipile accepted)."""
+    deadline = time.monotonic() + within
+    failures = 0
+    while True:
+        try:
+            async with db.transaction() as session:
+                return await work(session)
+        except Exception as exc:
+            if not is_unavailable(exc) or time.monotonic() > deadline:
+                raise
+            failures += 1
+            await asyncio.sleep(loop_backoff(failures))
 
 
 def dialect_insert(session: AsyncSession, table: Any) -> Any:

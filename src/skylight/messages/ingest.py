@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,10 +25,14 @@ from skylight.files import inbound as inbound_files
 from skylight.integrations.unipile.attachments import Attachment
 from skylight.kit.locks import lock_workspace_writes
 from skylight.kit.time import utcnow
-from skylight.messages.events import message_event, message_event_by_id
-from skylight.messages.models import Message
+from skylight.messages import transitions
+from skylight.messages.events import message_event_by_id
 from skylight.messages.repository import ChatRepository, MessageRepository
 from skylight.messages.types import Direction, MessageStatus
+
+# A copy of a message we failed as never confirmed revives it if it arrives within this long of
+# the message's creation; later, the same text is a new message written on the phone.
+REVIVE_WITHIN = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -87,16 +91,19 @@ async def ingest(session: AsyncSession, incoming: Incoming) -> bool:
         return False
     text = incoming.text or ""
     if incoming.from_account:
-        echo = await messages.oldest_unconfirmed(contact_id, text)
+        # Our own send coming back (a copy the account sent): the same row, never a second
+        # one, even when we had failed it as never confirmed (it is revived).
+        echo = await messages.echo_of(contact_id, text, incoming.at - REVIVE_WITHIN)
         if echo is not None:
-            moved = await messages.mark_sent(
+            await transitions.sent(
+                session,
+                workspace_id,
                 echo.id,
+                at=incoming.at,
                 unipile_message_id=incoming.message_id,
                 chat_id=incoming.chat_id,
-                at=incoming.at,
+                revive=True,
             )
-            if moved:
-                await message_event_by_id(session, echo.id, "message.sent")
             return True
     direction = Direction.OUTBOUND if incoming.from_account else Direction.INBOUND
     status = MessageStatus.SENT if incoming.from_account else MessageStatus.DELIVERED
@@ -137,35 +144,10 @@ async def ingest(session: AsyncSession, incoming: Incoming) -> bool:
 async def apply_receipt(
     session: AsyncSession, account_id: str, unipile_message_id: str, event: str, at: datetime
 ) -> bool:
-    """delivered/read receipts move an outbound message forward only: a delivered receipt that
-    arrives after the read one leaves it read."""
+    """delivered/read receipts move an outbound message forward only (messages.transitions)."""
     channel = await _owning_channel(session, account_id)
     if channel is None:
         return False
-    await lock_workspace_writes(session, channel.workspace_id)
-    message = await MessageRepository(session, channel.workspace_id).by_unipile_id(
-        unipile_message_id
-    )
-    if message is None or message.direction != Direction.OUTBOUND:
-        return False
     target = MessageStatus.READ if event == "read" else MessageStatus.DELIVERED
-    if not advance(message, target, at):
-        return False
-    await message_event(session, message, "message.status_updated")
-    return True
-
-
-def advance(message: Message, target: MessageStatus, at: datetime) -> bool:
-    current = MessageStatus(message.status)
-    if current is MessageStatus.FAILED and target.rank > MessageStatus.SENT.rank:
-        # A receipt proves it went out after all (e.g. an unconfirmed send we gave up on).
-        message.error = None
-    elif target.rank <= current.rank:
-        return False
-    message.status = target
-    message.sent_at = message.sent_at or at
-    if target.rank >= MessageStatus.DELIVERED.rank:
-        message.delivered_at = message.delivered_at or at
-    if target is MessageStatus.READ:
-        message.read_at = message.read_at or at
-    return True
+    moved = await transitions.receipt(session, channel.workspace_id, unipile_message_id, target, at)
+    return moved is not None

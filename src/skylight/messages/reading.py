@@ -11,7 +11,7 @@ from skylight.conversations.schemas import ConversationOut
 from skylight.kit.errors import NotFound
 from skylight.kit.locks import lock_workspace_writes
 from skylight.kit.time import utcnow
-from skylight.messages.repository import MessageRepository
+from skylight.messages import transitions
 
 
 async def mark_conversation_read(
@@ -19,7 +19,7 @@ async def mark_conversation_read(
 ) -> ConversationOut:
     await lock_workspace_writes(session, workspace_id)
     contact = await get_contact(session, workspace_id, contact_id)
-    marked = await MessageRepository(session, workspace_id).mark_inbound_read(contact_id, utcnow())
+    marked = await transitions.inbound_read(session, workspace_id, contact_id, utcnow())
     conversations = ConversationRepository(session, workspace_id)
     await conversations.mark_read(contact_id, marked)
     row = await conversations.get(contact_id)

@@ -18,20 +18,18 @@ from skylight.integrations.unipile.errors import UnipileError
 from skylight.integrations.unipile.schemas import Chat
 from skylight.integrations.unipile.schemas import Message as UnipileMessage
 from skylight.kit.db import Database
-from skylight.kit.locks import lock_workspace_writes
 from skylight.kit.time import utcnow
-from skylight.messages import receipts
-from skylight.messages.events import message_event
+from skylight.messages import receipts, transitions
 from skylight.messages.ingest import Incoming, apply_receipt, ingest
-from skylight.messages.repository import MessageRepository, PendingMessages
-from skylight.messages.types import MessageStatus
+from skylight.messages.repository import MessageRepository
+from skylight.messages.types import NEVER_CONFIRMED
 
 logger = logging.getLogger("skylight.reconcile")
 # Overlap with the previous run: clocks differ and webhooks may be in flight.
 OVERLAP = timedelta(minutes=5)
-# A send Unipile never confirmed, and that no list shows, is failed after this long.
+# A send Unipile never confirmed, and that a pass over its account did not find, is failed
+# once it is this old (younger ones may still be on their way).
 UNCONFIRMED_AFTER = timedelta(minutes=10)
-NEVER_CONFIRMED = "Unipile never confirmed this message; it was not sent."
 
 
 @dataclass
@@ -73,7 +71,8 @@ async def reconcile_all(
         async with db.transaction() as session:
             await AccountLookup(session).mark_reconciled(channel_id, started)
         report.channels += 1
-    await _expire_unconfirmed(db, report)
+        # Only now, for this account: Unipile was asked and had none of them.
+        report.expired += await _expire_unconfirmed(db, workspace_id, channel, started)
     return report
 
 
@@ -113,21 +112,22 @@ async def _apply(
             report.receipts += 1
 
 
-async def _expire_unconfirmed(db: Database, report: Report) -> None:
+async def _expire_unconfirmed(
+    db: Database, workspace_id: int, channel: str, checked_at: datetime
+) -> int:
+    """Fail the channel's sends that are still unconfirmed although the pass that began at
+    `checked_at` found no trace of them at Unipile (stored long enough before it to show). A
+    copy that turns up later still revives them (transitions)."""
     async with db.transaction() as session:
-        stale = [
-            (m.id, m.workspace_id)
-            for m in await PendingMessages(session).older_than(utcnow() - UNCONFIRMED_AFTER)
-        ]
-    for message_id, workspace_id in stale:
-        # One message per transaction, the workspace lock first (the order every writer uses).
+        stale = await MessageRepository(session, workspace_id).unconfirmed(
+            channel, checked_at - UNCONFIRMED_AFTER
+        )
+    expired = 0
+    for message_id in stale:
+        # One message per transaction: the workspace lock is held briefly.
         async with db.transaction() as session:
-            await lock_workspace_writes(session, workspace_id)
-            message = await MessageRepository(session, workspace_id).get(message_id)
-            if message is None or message.status != MessageStatus.PENDING:
-                continue
-            message.status = MessageStatus.FAILED
-            message.error = NEVER_CONFIRMED
-            message.failed_at = utcnow()
-            await message_event(session, message, "message.failed")
-            report.expired += 1
+            moved = await transitions.failed(
+                session, workspace_id, message_id, NEVER_CONFIRMED, utcnow()
+            )
+        expired += moved is not None
+    return expired

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select, update
+from sqlalchemy.orm import aliased
 
 from skylight.kit.db import dialect_insert
-from skylight.kit.repository import Repository, ScopedRepository
+from skylight.kit.repository import ScopedRepository
 from skylight.messages.models import Chat, Message
-from skylight.messages.types import Direction, MessageStatus
+from skylight.messages.types import UNCONFIRMED_FAILURES, Direction, MessageStatus
 
 
 class MessageRepository(ScopedRepository[Message]):
@@ -33,76 +34,81 @@ class MessageRepository(ScopedRepository[Message]):
             )
         )
 
-    async def oldest_unconfirmed(self, contact_id: int, content: str) -> Message | None:
-        """An outbound message we sent through the API whose echo may arrive before we have
-        recorded Unipile's id for it."""
+    async def echo_of(
+        self, contact_id: int, content: str, expired_since: datetime
+    ) -> Message | None:
+        """The message of ours a copy the account sent may be: an outbound message with this
+        text and no Unipile id yet, still pending (its echo beat our own record of the send),
+        or failed as never confirmed since `expired_since` (it did reach Unipile after all)."""
+        unconfirmed = or_(
+            Message.status == MessageStatus.PENDING,
+            and_(
+                Message.status == MessageStatus.FAILED,
+                Message.error.in_(UNCONFIRMED_FAILURES),
+                Message.created_at >= expired_since,
+            ),
+        )
         return await self.session.scalar(
             select(Message)
             .where(
                 Message.workspace_id == self.workspace_id,
                 Message.contact_id == contact_id,
                 Message.direction == Direction.OUTBOUND,
-                Message.status == MessageStatus.PENDING,
                 Message.unipile_message_id.is_(None),
                 Message.content == content,
+                unconfirmed,
             )
             .order_by(Message.id)
             .limit(1)
         )
 
-    async def mark_sent(
+    async def move(
         self,
-        message_id: int,
-        *,
-        unipile_message_id: str | None,
-        chat_id: str | None,
-        at: datetime,
-    ) -> bool:
-        """pending -> sent; False when it had moved on already (e.g. its echo came first)."""
-        values: dict[str, Any] = {"status": MessageStatus.SENT, "sent_at": at, "error": None}
-        if unipile_message_id is not None and not await self._id_taken(unipile_message_id):
-            values["unipile_message_id"] = unipile_message_id
-        if chat_id is not None:
-            values["unipile_chat_id"] = chat_id
-        result = await self.session.execute(
+        where: ColumnElement[bool],
+        from_states: Collection[MessageStatus],
+        values: dict[str, Any],
+    ) -> Message | None:
+        """One UPDATE ... RETURNING of the row `where` names, if its status is one of
+        `from_states`: the row as it is now, or None when it was in another state."""
+        statement = (
             update(Message)
             .where(
                 Message.workspace_id == self.workspace_id,
-                Message.id == message_id,
-                Message.status == MessageStatus.PENDING,
+                where,
+                Message.status.in_(list(from_states)),
             )
             .values(**values)
+            .returning(Message)
         )
-        return bool(getattr(result, "rowcount", 0))
+        # populate_existing: a copy of the row already in this session (read before the move)
+        # takes the returned values too, so nobody sees the old status.
+        options = {"synchronize_session": False, "populate_existing": True}
+        rows = await self.session.scalars(statement, execution_options=options)
+        return rows.one_or_none()
 
-    async def _id_taken(self, unipile_message_id: str) -> bool:
-        found = await self.session.scalar(
-            select(Message.id).where(Message.unipile_message_id == unipile_message_id)
-        )
-        return found is not None
+    @staticmethod
+    def unless_taken(unipile_message_id: str) -> ColumnElement[Any]:
+        """Unipile's id for the row, unless another message has it (the unique column): then
+        the row keeps what it had. One statement, no read first."""
+        other = aliased(Message)
+        taken = exists().where(other.unipile_message_id == unipile_message_id)
+        return case((taken, Message.unipile_message_id), else_=literal(unipile_message_id))
 
-    async def mark_failed(self, message_id: int, error: str, at: datetime) -> bool:
-        result = await self.session.execute(
-            update(Message)
+    async def unconfirmed(self, channel: str, created_before: datetime) -> list[int]:
+        """Outbound messages of the channel stored before then and still pending: Unipile never
+        confirmed them (the ids, oldest first)."""
+        rows = await self.session.scalars(
+            select(Message.id)
             .where(
                 Message.workspace_id == self.workspace_id,
-                Message.id == message_id,
+                Message.channel == channel,
+                Message.direction == Direction.OUTBOUND,
                 Message.status == MessageStatus.PENDING,
+                Message.created_at < created_before,
             )
-            .values(status=MessageStatus.FAILED, error=error, failed_at=at)
+            .order_by(Message.id)
         )
-        return bool(getattr(result, "rowcount", 0))
-
-    async def note_unconfirmed(self, message_id: int, error: str) -> None:
-        await self.session.execute(
-            update(Message)
-            .where(
-                Message.workspace_id == self.workspace_id,
-                Message.id == message_id,
-                Message.status == MessageStatus.PENDING,
-            )
-            .values(error=error)
-        )
+        return list(rows)
 
     async def awaiting_receipt(self, channel: str, since: datetime, limit: int) -> list[str]:
         """Unipile ids of outbound messages sent since then and not read yet, newest first."""
@@ -155,18 +161,6 @@ class MessageRepository(ScopedRepository[Message]):
             .limit(limit)
         )
         return rows.all(), int(total or 0)
-
-
-class PendingMessages(Repository[Message]):
-    """Across workspaces, for the reconciliation job."""
-
-    async def older_than(self, before: datetime) -> Sequence[Message]:
-        rows = await self.session.scalars(
-            select(Message).where(
-                Message.status == MessageStatus.PENDING, Message.created_at < before
-            )
-        )
-        return rows.all()
 
 
 class ChatRepository(ScopedRepository[Chat]):

@@ -23,11 +23,11 @@ from skylight.integrations.unipile.errors import (
     UnipilePermanentError,
     UnipileTimeout,
 )
-from skylight.kit.db import Database
+from skylight.kit.db import Database, retrying
 from skylight.kit.errors import NotFound
 from skylight.kit.locks import lock_workspace_writes
 from skylight.kit.time import utcnow
-from skylight.messages import recipients
+from skylight.messages import recipients, transitions
 from skylight.messages.events import message_event
 from skylight.messages.models import Message
 from skylight.messages.recipients import attendee_id as attendee_id  # planning uses it
@@ -126,14 +126,22 @@ async def _deliver(
     return started.message_id, started.chat_id
 
 
+# While the database is away (a failover), an outcome Unipile gave is retried this long before
+# the message is left pending for reconciliation: recording it is what avoids a second send.
+RECORD_WITHIN_SECONDS = 15.0
+
+
 async def _record_sent(
     db: Database, route: Route, unipile_id: str | None, chat_id: str | None
 ) -> Message:
-    async with db.transaction() as session:
-        await lock_workspace_writes(session, route.workspace_id)
-        repo = MessageRepository(session, route.workspace_id)
-        moved = await repo.mark_sent(
-            route.message_id, unipile_message_id=unipile_id, chat_id=chat_id, at=utcnow()
+    async def record(session: AsyncSession) -> Message:
+        moved = await transitions.sent(
+            session,
+            route.workspace_id,
+            route.message_id,
+            at=utcnow(),
+            unipile_message_id=unipile_id,
+            chat_id=chat_id,
         )
         if chat_id is not None:
             await ChatRepository(session, route.workspace_id).remember(
@@ -142,30 +150,30 @@ async def _record_sent(
                 chat_id=chat_id,
                 attendee_provider_id=route.attendee_id,
             )
-        message = await _reload(repo, route.message_id)
-        if moved:
-            await message_event(session, message, "message.sent")
-        return message
+        # Not moved: its echo (or a lookup) recorded it first; show it as it is.
+        return moved or await _current(session, route)
+
+    return await retrying(db, record, within=RECORD_WITHIN_SECONDS)
 
 
 async def _record_problem(db: Database, route: Route, error: str, *, unconfirmed: bool) -> Message:
-    async with db.transaction() as session:
-        await lock_workspace_writes(session, route.workspace_id)
-        repo = MessageRepository(session, route.workspace_id)
+    async def record(session: AsyncSession) -> Message:
         if unconfirmed:
-            await repo.note_unconfirmed(route.message_id, error)
-            return await _reload(repo, route.message_id)
-        failed = await repo.mark_failed(route.message_id, error, utcnow())
-        message = await _reload(repo, route.message_id)
-        if failed:
-            await message_event(session, message, "message.failed")
-        return message
+            moved = await transitions.unconfirmed(
+                session, route.workspace_id, route.message_id, error
+            )
+        else:
+            moved = await transitions.failed(
+                session, route.workspace_id, route.message_id, error, utcnow()
+            )
+        return moved or await _current(session, route)
+
+    return await retrying(db, record, within=RECORD_WITHIN_SECONDS)
 
 
-async def _reload(repo: MessageRepository, message_id: int) -> Message:
-    message = await repo.get(message_id)
+async def _current(session: AsyncSession, route: Route) -> Message:
+    message = await MessageRepository(session, route.workspace_id).get(route.message_id)
     assert message is not None
-    await repo.session.refresh(message)
     return message
 
 

@@ -29,3 +29,10 @@ _RANK = {
     MessageStatus.READ: 4,
 }
 MAX_LENGTH = 4096
+
+# Why a send we could not confirm was failed: reconciliation checked the account and Unipile
+# had no such message; a campaign looked it up, sent it again, and gave up. If a copy of it
+# shows up after all, it did go out: the message is revived (messages.transitions).
+NEVER_CONFIRMED = "Unipile never confirmed this message; it was not sent."
+GAVE_UP_UNCONFIRMED = "Unipile never confirmed this message; it was not sent again."
+UNCONFIRMED_FAILURES = (NEVER_CONFIRMED, GAVE_UP_UNCONFIRMED)

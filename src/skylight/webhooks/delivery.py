@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from skylight.events.schemas import EventOut
 from skylight.jobs.worker import RetryLater
-from skylight.kit.db import Database
+from skylight.kit.db import Database, retrying
 from skylight.kit.settings import Settings
 from skylight.kit.time import utcnow
 from skylight.webhooks.models import DeliveryState, WebhookAttempt
@@ -56,6 +58,11 @@ async def _prepare(db: Database, delivery_id: int) -> _Request | None:
         return _Request(endpoint.url, body, headers, delivery.attempts + 1)
 
 
+# How long a known outcome is retried while the database is away, before it is given up (the
+# job then runs again, and the receiver may see the event twice: deduplicate by its id).
+RECORD_WITHIN_SECONDS = 30.0
+
+
 async def deliver(
     db: Database, settings: Settings, sender: WebhookSender, payload: dict[str, Any]
 ) -> None:
@@ -66,12 +73,13 @@ async def deliver(
     # No transaction is open during the call; the sender bounds how long it can take.
     result = await sender.post(request.url, request.body, request.headers)
     schedule = settings.webhook_retry_schedule_seconds
-    retry_in: float | None = None
-    async with db.transaction() as session:
+
+    async def record(session: AsyncSession) -> float | None:
+        """The attempt and what follows from it; the delay before the next try, if any."""
         repo = DeliveryRepository(session)
         loaded = await repo.load(delivery_id)
         if loaded is None:
-            return
+            return None
         delivery, endpoint, _event = loaded
         await repo.add_attempt(
             WebhookAttempt(
@@ -92,5 +100,11 @@ async def deliver(
         else:
             retry_in = schedule[request.attempt - 1]
             delivery.next_attempt_at = utcnow() + timedelta(seconds=retry_in)
+            return retry_in
+        return None
+
+    # Retried while the database is away (a failover): an attempt that went out but was not
+    # recorded would be sent again.
+    retry_in = await retrying(db, record, within=RECORD_WITHIN_SECONDS)
     if retry_in is not None:
         raise RetryLater(retry_in)
