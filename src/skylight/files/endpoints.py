@@ -79,7 +79,11 @@ async def get_file(
     "/{file_id}/content",
     response_class=Response,
     responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "The file's bytes"},
+        # Served with the type sniffed from the bytes when it was stored (any type).
+        200: {
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The file's bytes, with its content type",
+        },
         410: error("Unavailable: Unipile no longer has it"),
         503: error("Not fetched from Unipile yet, and Unipile did not answer now"),
     },

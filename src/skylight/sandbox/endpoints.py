@@ -13,6 +13,7 @@ from skylight.integrations.unipile.simulator.control import SimulatorControl
 from skylight.kit.dependencies import Db
 from skylight.kit.envelope import DataMessageResponse, DataResponse, MessageResponse
 from skylight.kit.errors import NotFound
+from skylight.kit.openapi import error
 from skylight.kit.params import IdPath
 from skylight.sandbox import service
 from skylight.sandbox.inbound import read_inbound
@@ -94,6 +95,10 @@ INBOUND_BODY: dict[str, Any] = {
     "/inbound",
     status_code=status.HTTP_201_CREATED,
     response_model=DataMessageResponse[InboundOut],
+    responses={
+        413: error("The file is larger than the channel takes"),
+        415: error("Send JSON, or multipart/form-data with an optional `file`"),
+    },
     openapi_extra=INBOUND_BODY,
 )
 async def inbound(ctx: Ctx, request: Request) -> DataMessageResponse[InboundOut]:
