@@ -23,7 +23,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.campaigns import events, recovery
@@ -36,7 +36,7 @@ from skylight.integrations.unipile.client import UnipileClient
 from skylight.integrations.unipile.errors import UnipileError
 from skylight.jobs.service import enqueue
 from skylight.jobs.worker import RetryLater
-from skylight.kit.db import Database
+from skylight.kit.db import Database, is_unavailable
 from skylight.kit.settings import Settings
 from skylight.kit.time import utcnow
 from skylight.messages import transitions
@@ -55,8 +55,6 @@ FAILURES_BEFORE_PAUSE = 5
 INLINE_WAIT_SECONDS = 1.0
 # After a send's deadline, before its outcome is looked up (Unipile may still be storing it).
 SETTLE_GRACE = timedelta(seconds=2)
-# Deadlock, serialization failure: the transaction was rolled back whole; try again soon.
-RETRY_SQLSTATES = {"40P01", "40001"}
 
 
 async def launch(session: AsyncSession, campaign: Campaign, run_at: datetime | None = None) -> None:
@@ -93,12 +91,6 @@ async def run_job(
     await runner.run()
 
 
-def transient(exc: DBAPIError) -> bool:
-    if isinstance(exc, OperationalError) or exc.connection_invalidated:
-        return True
-    return getattr(exc.orig, "sqlstate", None) in RETRY_SQLSTATES
-
-
 class Runner:
     def __init__(
         self,
@@ -131,7 +123,7 @@ class Runner:
             try:
                 wait = await self.step()
             except DBAPIError as exc:
-                if not transient(exc):
+                if not is_unavailable(exc):  # a deadlock, the database away (a failover)
                     raise
                 # Whatever was under way stays claimed and is recovered after its lease.
                 logger.warning("campaign %s: database busy: %s", self.campaign_id, exc.orig)

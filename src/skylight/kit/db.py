@@ -84,8 +84,9 @@ async def transaction(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[
 
 # Deadlock and serialization failure: the transaction was rolled back whole; run it again.
 _RETRY_SQLSTATES = frozenset({"40P01", "40001"})
-# The server is shutting down, refuses connections, or is starting up (a failover or restart).
-_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "08000", "08003", "08006"})
+# The server is shutting down or starting up (a failover or restart), or has no connection
+# to spare; class 08 is every connection exception.
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
 
 
 def is_unavailable(exc: BaseException) -> bool:
@@ -97,8 +98,11 @@ def is_unavailable(exc: BaseException) -> bool:
         return False
     if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
         return True
-    state = getattr(exc.orig, "sqlstate", None)
-    return state in _RETRY_SQLSTATES or state in _UNAVAILABLE_SQLSTATES
+    state = str(getattr(exc.orig, "sqlstate", None) or "")
+    if state in _RETRY_SQLSTATES or state in _UNAVAILABLE_SQLSTATES or state.startswith("08"):
+        return True
+    # ALTER DATABASE ... ALLOW_CONNECTIONS false (maintenance, a failover being prepared).
+    return state == "55000" and "not currently accepting connections" in str(exc.orig)
 
 
 def is_postgres(engine: AsyncEngine) -> bool:

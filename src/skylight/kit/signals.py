@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
 from skylight.kit.loops import Loops
@@ -84,38 +84,67 @@ class Signals:
         """On PostgreSQL, a supervised loop holding one LISTEN connection for every channel
         subscribed so far; SQLite has a single process, whose commits publish locally."""
         if engine.dialect.name == "postgresql":
-            loops.start("signals.listen", lambda: self._listen_once(engine))
+            listener = _Listener(self, engine)
+            loops.start("signals.listen", listener.step, period=PING_SECONDS)
 
-    async def _listen_once(self, engine: AsyncEngine) -> None:
-        """Hold the LISTEN connection until it drops (then raise, so the loop backs off and
-        opens a new one)."""
-        lost = asyncio.Event()
 
-        def on_notify(_conn: Any, _pid: int, channel: str, payload: str) -> None:
-            self.publish(channel, payload)
+class _Listener:
+    """One LISTEN connection. Each step either opens it, or watches it for one ping period (so
+    the loop's health shows a live connection), closing it and raising when it drops: the loop
+    backs off and the next step opens a new one."""
 
-        async with engine.connect() as connection:
-            raw = await connection.get_raw_connection()
-            driver: Any = raw.driver_connection
-            driver.add_termination_listener(lambda _conn: lost.set())
-            channels = list(self._subscribers)
-            for channel in channels:
-                await driver.add_listener(channel, on_notify)
-            try:
-                self.listening = True
-                # Anything committed while we were not listening was missed: look again.
-                for channel in channels:
-                    self.publish(channel, None)
-                while not lost.is_set():
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(PING_SECONDS):
-                            await lost.wait()
-                    if not lost.is_set():
-                        async with asyncio.timeout(PING_SECONDS):
-                            await driver.execute("SELECT 1")
-            finally:
-                self.listening = False
-                with contextlib.suppress(Exception):
-                    for channel in channels:
-                        await driver.remove_listener(channel, on_notify)
-        raise ConnectionError("the LISTEN connection was closed")
+    def __init__(self, signals: Signals, engine: AsyncEngine) -> None:
+        self._signals = signals
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+        self._driver: Any = None
+        self._channels: list[str] = []
+        self._lost = asyncio.Event()
+
+    def _on_notify(self, _conn: Any, _pid: int, channel: str, payload: str) -> None:
+        self._signals.publish(channel, payload)
+
+    async def step(self) -> None:
+        try:
+            if self._connection is None:
+                await self._open()
+                return
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(PING_SECONDS):
+                    await self._lost.wait()
+            if self._lost.is_set():
+                raise ConnectionError("the LISTEN connection was closed")
+            async with asyncio.timeout(PING_SECONDS):
+                await self._driver.execute("SELECT 1")
+        except BaseException:
+            await self._close()
+            raise
+
+    async def _open(self) -> None:
+        self._lost = asyncio.Event()
+        lost = self._lost
+        # Through AsyncConnection, so the connection goes back to the pool inside SQLAlchemy's
+        # async context (a raw close() would fail with MissingGreenlet).
+        self._connection = await self._engine.connect()
+        raw = await self._connection.get_raw_connection()
+        self._driver = raw.driver_connection
+        self._driver.add_termination_listener(lambda _conn: lost.set())
+        self._channels = list(self._signals._subscribers)
+        for channel in self._channels:
+            await self._driver.add_listener(channel, self._on_notify)
+        self._signals.listening = True
+        # Anything committed while we were not listening was missed: look again.
+        for channel in self._channels:
+            self._signals.publish(channel, None)
+
+    async def _close(self) -> None:
+        self._signals.listening = False
+        connection, driver = self._connection, self._driver
+        self._connection, self._driver = None, None
+        if driver is not None:
+            with contextlib.suppress(Exception):
+                for channel in self._channels:
+                    await driver.remove_listener(channel, self._on_notify)
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.close()
