@@ -61,11 +61,15 @@ class JobRepository(Repository[Job]):
         *,
         per_workspace: int,
         busy: Mapping[int | None, int],
+        running: Collection[int] = (),
     ) -> Sequence[Job]:
         """Take up to `limit` due jobs of these kinds for this worker, oldest first, but no more
         than `per_workspace` of one workspace counting the ones it runs already (`busy`), and
-        skipping rows another worker is claiming at this moment."""
-        kind_filter = Job.kind.in_(list(kinds))
+        skipping rows another worker is claiming at this moment, and the jobs it runs itself
+        (`running`: their lease may have lapsed while the database was away)."""
+        kind_filter: ColumnElement[bool] = Job.kind.in_(list(kinds))
+        if running:
+            kind_filter = and_(kind_filter, Job.id.not_in(list(running)))
         # Each workspace's oldest few: one tenant's thousand due jobs cannot crowd the others
         # out of the candidates (window functions cannot be locked, so lock in a second step).
         rank = func.row_number().over(partition_by=Job.workspace_id, order_by=(Job.run_at, Job.id))

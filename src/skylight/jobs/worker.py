@@ -145,6 +145,7 @@ class Worker:
                 self.handlers,
                 per_workspace=self.per_workspace,
                 busy=busy,
+                running=list(self._running),
             )
             return list(rows)
 
