@@ -53,7 +53,11 @@ async def test_a_job_due_with_no_worker_alive_makes_readyz_fail(
         async with Worker(app.state.db, {kind: done}, poll_seconds=0.01).running():
             back = await eventually(
                 lambda: _ready(client),
-                lambda r: r.status_code == 200 and r.json()["data"]["workers"]["overdue_jobs"] == 0,
+                lambda r: (
+                    r.status_code == 200
+                    and r.json()["data"]["workers"]["overdue_jobs"] == 0
+                    and r.json()["data"]["workers"]["alive"] == 1
+                ),
                 within=30,
             )
             back_metrics = await scrape(client)
