@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.idempotency.models import IdempotencyKey
 from skylight.kit.db import dialect_insert
@@ -46,7 +45,3 @@ class IdempotencyRepository(ScopedRepository[IdempotencyKey]):
 
     async def release(self, row_id: int) -> None:
         await self.session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row_id))
-
-
-async def purge_expired(session: AsyncSession, expired_before: datetime) -> None:
-    await session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < expired_before))
