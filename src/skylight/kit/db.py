@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,43 +22,51 @@ from sqlalchemy.orm import Session
 
 from skylight.kit.files import private_sqlite_file
 from skylight.kit.loops import loop_backoff
+from skylight.kit.sqlite import BUSY_TIMEOUT_SECONDS, READ_ONLY, configure_sqlite
 
-# Execution option of read-only sessions (Database.read).
-READ_ONLY = "skylight_read_only"
+# A connection idle this long is pinged before use (it may have died meanwhile, e.g. the server
+# restarted); a busy pool pays nothing. Connections are replaced after RECYCLE_SECONDS anyway.
+PING_IDLE_SECONDS = 5.0
+RECYCLE_SECONDS = 1800
+_LAST_USED = "skylight_last_used"
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_async_engine(url, pool_recycle=RECYCLE_SECONDS, **kwargs)
+        _ping_when_idle(engine)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         private_sqlite_file(Path(parsed.database))
-    engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
-    _configure_sqlite(engine)
+    engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}, **kwargs)
+    configure_sqlite(engine)
     return engine
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control from the driver so BEGIN/SAVEPOINT behave as on PostgreSQL.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """pool_pre_ping costs three round trips on every checkout (asyncpg pings inside a
+    transaction). Only a connection that sat idle is pinged; one that died under load fails
+    its statement, and SQLAlchemy then replaces every connection of the pool."""
+    pool = engine.sync_engine.pool
+    dialect = engine.sync_engine.dialect
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def on_begin(connection: Any) -> None:
-        if connection.get_execution_options().get(READ_ONLY):
-            # Reads never write, so they need no write lock and never queue behind writers.
-            connection.exec_driver_sql("BEGIN")
-            return
-        # IMMEDIATE takes the write lock up front: a deferred transaction that later writes can
-        # fail with SQLITE_BUSY without waiting, which would surface as a 500.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    @event.listens_for(pool, "checkout")
+    def on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get(_LAST_USED)
+        if last is not None and time.monotonic() - last > PING_IDLE_SECONDS:
+            try:
+                alive = dialect.do_ping(dbapi_connection)
+            except Exception:
+                alive = False
+            if not alive:
+                # The pool drops this connection and checks out another (up to three tries).
+                raise DisconnectionError("connection died while idle")
+
+    @event.listens_for(pool, "checkin")
+    def on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_LAST_USED] = time.monotonic()
 
 
 def create_sessionmaker(

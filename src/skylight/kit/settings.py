@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_secret_grace_hours: float = Field(default=24.0, ge=0)
 
+    # How long a known API key is remembered by a server process (0: looked up every request).
+    # A key revoked in another process keeps working there for at most this long.
+    api_key_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+
     # How often an open event stream re-checks its API key or dashboard session (and ends
     # once it is revoked, signed out or expired).
     stream_recheck_seconds: float = Field(default=30.0, gt=0, le=30)
