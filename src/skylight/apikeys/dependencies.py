@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from skylight.apikeys.service import Caller, authenticate
+from skylight.apikeys.service import Caller, identify
 from skylight.kit.dependencies import AppSettings, Db
 from skylight.kit.errors import Unauthorized
 from skylight.kit.logging import workspace_id_var
@@ -26,11 +26,12 @@ async def _caller(
     header_key: Annotated[str | None, Depends(_header)],
 ) -> Caller:
     secret = header_key or (bearer.credentials if bearer else None)
-    # A transaction of its own, closed before the endpoint runs: on SQLite an open one would
-    # hold the write lock for the whole request and block the endpoint's own transactions.
+    # A read of its own (or none: known keys are remembered briefly), closed before the
+    # endpoint runs, so the request never holds a transaction it does not need.
     try:
-        async with db.transaction() as session:
-            caller = await authenticate(session, secret, settings.key_mode)
+        caller = await identify(
+            db, secret, settings.key_mode, cache_seconds=settings.api_key_cache_seconds
+        )
     except Unauthorized:
         # Wrong and missing keys alike: every unauthenticated request spends the IP's budget.
         await spend_failed_auth_quota(request)

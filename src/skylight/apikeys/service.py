@@ -11,8 +11,10 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from skylight.apikeys.cache import callers
 from skylight.apikeys.models import ApiKey
 from skylight.apikeys.repository import ApiKeyRepository
+from skylight.kit.db import Database
 from skylight.kit.errors import NotFound, Unauthorized, Unprocessable, field_error
 from skylight.kit.time import utcnow
 from skylight.workspaces.models import Workspace
@@ -66,9 +68,8 @@ _WRONG_MODE = {
 }
 
 
-async def authenticate(session: AsyncSession, secret: str | None, mode: KeyMode) -> Caller:
-    """The caller of a key. A key of the other mode is refused whatever it is: a test key
-    must never send real messages, nor a live key's integration run against a simulator."""
+def _checked(secret: str | None, mode: KeyMode) -> str:
+    """The key's hash, once it may be looked up at all."""
     if not secret:
         raise Unauthorized(
             "Missing API key. Send it as 'Authorization: Bearer <key>' or 'X-Api-Key'."
@@ -77,11 +78,35 @@ async def authenticate(session: AsyncSession, secret: str | None, mode: KeyMode)
     if secret.startswith(f"sk_{other}_"):
         raise Unauthorized(_WRONG_MODE[mode])
     # Bound the work an attacker can make us do before the lookup.
-    found = (
-        None
-        if len(secret) > 200
-        else await ApiKeyRepository(session).active_by_hash(hash_key(secret))
-    )
+    if len(secret) > 200:
+        raise Unauthorized("Invalid or revoked API key.")
+    return hash_key(secret)
+
+
+async def identify(
+    db: Database, secret: str | None, mode: KeyMode, *, cache_seconds: float
+) -> Caller:
+    """`authenticate` in a read of its own, or from memory: known keys are remembered for
+    `cache_seconds` (apikeys.cache)."""
+    key_hash = _checked(secret, mode)
+    caller = callers.get(key_hash)
+    if caller is not None:
+        return caller
+    generation = callers.generation
+    async with db.read() as session:
+        caller = await _lookup(session, key_hash)
+    callers.put(key_hash, caller, cache_seconds, generation)
+    return caller
+
+
+async def authenticate(session: AsyncSession, secret: str | None, mode: KeyMode) -> Caller:
+    """The caller of a key. A key of the other mode is refused whatever it is: a test key
+    must never send real messages, nor a live key's integration run against a simulator."""
+    return await _lookup(session, _checked(secret, mode))
+
+
+async def _lookup(session: AsyncSession, key_hash: str) -> Caller:
+    found = await ApiKeyRepository(session).active_by_hash(key_hash)
     if found is None:
         raise Unauthorized("Invalid or revoked API key.")
     key, workspace = found
@@ -94,9 +119,13 @@ async def authenticate(session: AsyncSession, secret: str | None, mode: KeyMode)
 
 
 async def is_active(session: AsyncSession, api_key_id: int) -> bool:
-    """Still usable: not revoked (for long-lived requests such as the event stream)."""
+    """Still usable: not revoked (for long-lived requests such as the event stream). A key
+    found revoked (perhaps by another process) is forgotten by this process's cache too."""
     key = await ApiKeyRepository(session).get(api_key_id)
-    return key is not None and key.revoked_at is None
+    active = key is not None and key.revoked_at is None
+    if not active:
+        callers.forget_key(api_key_id)
+    return active
 
 
 async def list_keys(session: AsyncSession, *, workspace_id: int | None = None) -> Sequence[ApiKey]:
@@ -111,4 +140,5 @@ async def revoke_key(
         raise NotFound(f"No API key with id {key_id}.")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+    callers.forget_key_at_commit(session, key.id)
     return key

@@ -75,7 +75,7 @@ async def stream_events(
     cursor, types = parse_cursor(last_event_id or after), _types(type)
 
     async def key_still_active() -> bool:
-        async with db.transaction() as session:
+        async with db.read() as session:
             return await apikeys.is_active(session, caller.api_key_id)
 
     frames = event_stream(
