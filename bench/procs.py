@@ -59,7 +59,9 @@ class Process:
     def stop(self, timeout: float = 20.0) -> None:
         if self.popen.poll() is not None:
             return
-        self.popen.send_signal(signal.SIGTERM)
+        # uvicorn re-raises SIGTERM once it has stopped, which would end cProfile unwritten.
+        profiled = self.name == "server" and "BENCH_CPROFILE" in os.environ
+        self.popen.send_signal(signal.SIGINT if profiled else signal.SIGTERM)
         try:
             self.popen.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -230,7 +232,14 @@ def start_server(
     process = _spawn(
         "server",
         [
-            *(PYTHON, "-m", "skylight", "serve", "--bootstrap", "--port", str(port)),
+            PYTHON,
+            # BENCH_CPROFILE=file: the server under cProfile (exact calls; slow), written at exit.
+            *(
+                ("-m", "cProfile", "-o", os.environ["BENCH_CPROFILE"])
+                if "BENCH_CPROFILE" in os.environ
+                else ()
+            ),
+            *("-m", "skylight", "serve", "--bootstrap", "--port", str(port)),
             *(("--workers", str(workers)) if workers > 1 else ()),
         ],
         env,

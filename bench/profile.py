@@ -8,6 +8,7 @@ writes the summaries, and py-spy's raw stacks (for a flame graph: ``speedscope``
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -51,16 +52,20 @@ class Recording:
     """``py-spy record`` on a process until stopped."""
 
     def __init__(self, pid: int, raw: Path) -> None:
+        native = bool(os.environ.get("BENCH_PROFILE_NATIVE"))
         exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
         self.raw = raw
         raw.parent.mkdir(parents=True, exist_ok=True)
+        raw.unlink(missing_ok=True)
         self.popen = subprocess.Popen(
             [
                 *(exe, "record", "--pid", str(pid), "--subprocesses", "--rate", "200"),
-                *("--format", "raw", "--output", str(raw), "--nonblocking"),
+                # C frames too (asyncpg, uvloop, sqlite3), at the price of pausing the process.
+                *(("--native",) if native else ("--nonblocking",)),
+                *("--format", "raw", "--output", str(raw)),
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=raw.with_suffix(".log").open("wb"),
         )
 
     def stop(self) -> None:

@@ -1,15 +1,39 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from skylight.channels.types import ChannelType
 from skylight.contacts.models import Contact
 from skylight.conversations.models import Conversation
-from skylight.kit.db import dialect_insert
 from skylight.kit.repository import ScopedRepository
+
+
+@functools.cache
+def _upsert(dialect: str) -> Any:
+    """The conversation upsert of each message, built once per dialect (it runs per message)."""
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Conversation)
+    newer = insert.excluded.last_message_at >= Conversation.last_message_at
+    return insert.on_conflict_do_update(
+        index_elements=[Conversation.contact_id],
+        set_={
+            "last_message": case(
+                (newer, insert.excluded.last_message), else_=Conversation.last_message
+            ),
+            "last_message_id": case(
+                (newer, insert.excluded.last_message_id), else_=Conversation.last_message_id
+            ),
+            "last_message_at": case(
+                (newer, insert.excluded.last_message_at), else_=Conversation.last_message_at
+            ),
+            "unread_count": Conversation.unread_count + insert.excluded.unread_count,
+        },
+    )
 
 
 class ConversationRepository(ScopedRepository[Conversation]):
@@ -27,32 +51,17 @@ class ConversationRepository(ScopedRepository[Conversation]):
     ) -> None:
         """Keep the row current in one atomic upsert: a message older than the latest (arriving
         late, e.g. from reconciliation) never replaces it, and unread counts only add up."""
-        insert = dialect_insert(self.session, Conversation)
-        newer = insert.excluded.last_message_at >= Conversation.last_message_at
-        statement = insert.values(
-            contact_id=contact_id,
-            workspace_id=self.workspace_id,
-            channel=channel,
-            last_message=content,
-            last_message_id=message_id,
-            last_message_at=at,
-            unread_count=unread_delta,
-        ).on_conflict_do_update(
-            index_elements=[Conversation.contact_id],
-            set_={
-                "last_message": case(
-                    (newer, insert.excluded.last_message), else_=Conversation.last_message
-                ),
-                "last_message_id": case(
-                    (newer, insert.excluded.last_message_id), else_=Conversation.last_message_id
-                ),
-                "last_message_at": case(
-                    (newer, insert.excluded.last_message_at), else_=Conversation.last_message_at
-                ),
-                "unread_count": Conversation.unread_count + insert.excluded.unread_count,
-            },
-        )
-        await self.session.execute(statement)
+        statement = _upsert(self.session.get_bind().dialect.name)
+        values = {
+            "contact_id": contact_id,
+            "workspace_id": self.workspace_id,
+            "channel": channel,
+            "last_message": content,
+            "last_message_id": message_id,
+            "last_message_at": at,
+            "unread_count": unread_delta,
+        }
+        await self.session.execute(statement, values)
 
     async def mark_read(self, contact_id: int, marked: int) -> None:
         await self.session.execute(

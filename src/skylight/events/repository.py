@@ -1,13 +1,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, func, insert, select, text
 
 from skylight.events.models import Event
 from skylight.kit.repository import ScopedRepository
 
 NOTIFY_CHANNEL = "skylight_events"
+
+# Built once: the hot path only binds values (no statement construction or cache key per call).
+_INSERT = (
+    insert(Event)
+    .values(
+        workspace_id=bindparam("workspace_id"),
+        type=bindparam("type"),
+        data=bindparam("data"),
+        created_at=bindparam("created_at"),
+    )
+    .returning(Event.id)
+)
+# PostgreSQL: the row and the wake-up of stream readers (delivered at commit) in one round trip.
+_added = _INSERT.cte("added")
+_INSERT_AND_NOTIFY = select(_added.c.id, func.pg_notify(NOTIFY_CHANNEL, bindparam("payload")))
 
 
 class EventRepository(ScopedRepository[Event]):
@@ -16,6 +32,19 @@ class EventRepository(ScopedRepository[Event]):
     @property
     def _postgres(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"
+
+    async def record(self, type: str, data: str, created_at: datetime) -> int:
+        """Insert an event (and on PostgreSQL notify its readers); its id."""
+        values = {
+            "workspace_id": self.workspace_id,
+            "type": type,
+            "data": data,
+            "created_at": created_at,
+        }
+        if self._postgres:
+            values["payload"] = str(self.workspace_id)
+            return int((await self.session.execute(_INSERT_AND_NOTIFY, values)).scalar_one())
+        return int((await self.session.execute(_INSERT, values)).scalar_one())
 
     async def notify(self) -> None:
         """Wake stream readers in every process (delivered by PostgreSQL at commit)."""

@@ -40,16 +40,15 @@ async def emit(
     if publish and not _subscribers:
         # Emitting before skylight.wiring.install() would silently lose webhook deliveries.
         raise RuntimeError("No event subscribers: call skylight.wiring.install() at start-up.")
-    payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
+    payload = data.model_dump_json() if isinstance(data, BaseModel) else json.dumps(data)
     await lock_workspace_writes(session, workspace_id)
-    repo = EventRepository(session, workspace_id)
-    event = await repo.add(
-        Event(workspace_id=workspace_id, type=type, data=json.dumps(payload), created_at=utcnow())
-    )
+    now = utcnow()
+    event_id = await EventRepository(session, workspace_id).record(type, payload, now)
+    # Not added to the session: the row is written; subscribers read its fields.
+    event = Event(id=event_id, workspace_id=workspace_id, type=type, data=payload, created_at=now)
     if publish:
         for subscriber in _subscribers:
             await subscriber(session, event)
-    await repo.notify()
     mark_pending(session.info, workspace_id)
     return event
 

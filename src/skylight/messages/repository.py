@@ -4,13 +4,68 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
+from skylight.channels.models import Channel
+from skylight.channels.types import ChannelType
+from skylight.contacts.models import Contact
+from skylight.files.models import MessageAttachment
 from skylight.kit.db import dialect_insert
 from skylight.kit.repository import ScopedRepository
 from skylight.messages.models import Chat, Message
 from skylight.messages.types import UNCONFIRMED_FAILURES, Direction, MessageStatus
+
+_HAS_FILES = exists().where(MessageAttachment.message_id == Message.id).label("has_files")
+
+
+# Built once, bound per call (see events.repository).
+_INSERT_PENDING = insert(Message).returning(Message.id)
+
+
+class SendTargets:
+    """Where a send goes, in one query: the contact, its channel (None when the workspace has
+    none of that type) and its chat on that channel's account (None before the first send)."""
+
+    _QUERY = (
+        select(Contact, Channel, Chat)
+        .outerjoin(
+            Channel,
+            and_(Channel.workspace_id == Contact.workspace_id, Channel.type == Contact.channel),
+        )
+        .outerjoin(
+            Chat,
+            and_(
+                Chat.workspace_id == Contact.workspace_id,
+                Chat.contact_id == Contact.id,
+                Chat.unipile_account_id == Channel.unipile_account_id,
+            ),
+        )
+        .where(Contact.workspace_id == bindparam("workspace_id"), Contact.id == bindparam("id"))
+    )
+
+    def __init__(self, session: AsyncSession, workspace_id: int) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+
+    async def get(self, contact_id: int) -> tuple[Contact, Channel | None, Chat | None] | None:
+        params = {"workspace_id": self.workspace_id, "id": contact_id}
+        row = (await self.session.execute(self._QUERY, params)).one_or_none()
+        return None if row is None else (row[0], row[1], row[2])
 
 
 class MessageRepository(ScopedRepository[Message]):
@@ -25,6 +80,23 @@ class MessageRepository(ScopedRepository[Message]):
             .returning(Message.id)
         )
         return (await self.session.execute(statement)).scalar()
+
+    async def insert_pending(
+        self, *, contact_id: int, channel: ChannelType, content: str, at: datetime
+    ) -> int:
+        """A new outbound message, pending; its id (nothing read back)."""
+        values = {
+            "workspace_id": self.workspace_id,
+            "contact_id": contact_id,
+            "channel": channel,
+            "direction": Direction.OUTBOUND,
+            "content": content,
+            "status": MessageStatus.PENDING,
+            "occurred_at": at,
+            "created_at": at,
+            "updated_at": at,
+        }
+        return int((await self.session.execute(_INSERT_PENDING, values)).scalar_one())
 
     async def by_unipile_id(self, unipile_message_id: str) -> Message | None:
         return await self.session.scalar(
@@ -78,13 +150,23 @@ class MessageRepository(ScopedRepository[Message]):
                 Message.status.in_(list(from_states)),
             )
             .values(**values)
-            .returning(Message)
+            # Whether it has files, in the same statement: most have none, and then their
+            # (empty) list needs no query of its own.
+            .returning(Message, _HAS_FILES)
+            .options(lazyload(Message.attachments))
         )
         # populate_existing: a copy of the row already in this session (read before the move)
         # takes the returned values too, so nobody sees the old status.
         options = {"synchronize_session": False, "populate_existing": True}
-        rows = await self.session.scalars(statement, execution_options=options)
-        return rows.one_or_none()
+        row = (await self.session.execute(statement, execution_options=options)).one_or_none()
+        if row is None:
+            return None
+        message, has_files = row
+        if has_files:
+            await self.session.refresh(message, ["attachments"])
+        else:
+            set_committed_value(message, "attachments", [])
+        return message
 
     @staticmethod
     def unless_taken(unipile_message_id: str) -> ColumnElement[Any]:

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from skylight.channels.repository import ChannelRepository
-from skylight.channels.types import HEALTHY
-from skylight.contacts.service import get_contact, is_opted_out
+from skylight.channels.models import Channel
+from skylight.channels.types import HEALTHY, ChannelType
+from skylight.contacts.models import Contact
+from skylight.contacts.service import get_contact
 from skylight.conversations.repository import ConversationRepository
 from skylight.files import service as files_service
 from skylight.files.models import File
@@ -31,7 +32,7 @@ from skylight.messages import recipients, transitions
 from skylight.messages.events import message_event
 from skylight.messages.models import Message
 from skylight.messages.recipients import attendee_id as attendee_id  # planning uses it
-from skylight.messages.repository import ChatRepository, MessageRepository
+from skylight.messages.repository import ChatRepository, MessageRepository, SendTargets
 from skylight.messages.schemas import MessageOut
 from skylight.messages.types import Direction, MessageStatus
 
@@ -50,6 +51,8 @@ class Route:
     attendee_id: str
     # Its files are read from storage when it is sent (and again if it is ever sent again).
     has_attachments: bool = False
+    # The contact opted out of campaigns (a direct send still goes, and says so).
+    opted_out: bool = False
 
 
 async def prepare(
@@ -62,10 +65,67 @@ async def prepare(
     """Store an outbound message (and its files, checked for its channel already, see
     files.service.for_send) in the caller's transaction, so a campaign can link its recipient
     to it atomically. Returns its route, or the message already failed on our side (no
-    channel, channel not OK)."""
+    channel, channel not OK).
+
+    The contact, its channel and its chat come in one query, and the message and its
+    conversation are written without reading anything back. The workspace lock is taken only
+    when an event is emitted (a refusal): a pending message emits none."""
+    target = await SendTargets(session, workspace_id).get(contact_id)
+    if target is None:
+        raise NotFound(f"Contact {contact_id} not found.")
+    contact, channel, chat = target
+    problem = _refusal(contact.channel, channel)
+    if problem is not None:
+        return await _refuse(session, workspace_id, contact, text, files, problem)
+    assert channel is not None
+    assert channel.unipile_account_id is not None
+    now = utcnow()
+    message_id = await MessageRepository(session, workspace_id).insert_pending(
+        contact_id=contact.id, channel=contact.channel, content=text, at=now
+    )
+    await files_service.attach(session, workspace_id, message_id, files)
+    await ConversationRepository(session, workspace_id).record_message(
+        contact_id=contact.id,
+        channel=contact.channel,
+        message_id=message_id,
+        content=text or files_service.preview(files),
+        at=now,
+        unread_delta=0,
+    )
+    return Route(
+        workspace_id=workspace_id,
+        message_id=message_id,
+        contact_id=contact.id,
+        account_id=channel.unipile_account_id,
+        chat_id=chat.unipile_chat_id if chat else None,
+        attendee_id=chat.attendee_provider_id if chat else attendee_id(contact),
+        has_attachments=bool(files),
+        opted_out=contact.opted_out_at is not None,
+    )
+
+
+def _refusal(channel_type: ChannelType, channel: Channel | None) -> str | None:
+    """Why a message on this channel cannot be sent now; None when it can."""
+    if channel is None or not channel.is_connected or channel.unipile_account_id is None:
+        return f"No {channel_type.value} channel connected."
+    if channel.status not in HEALTHY:
+        return (
+            f"The {channel_type.value} channel is not ready "
+            f"(sync_status {channel.sync_status}). Try again once it is OK."
+        )
+    return None
+
+
+async def _refuse(
+    session: AsyncSession,
+    workspace_id: int,
+    contact: Contact,
+    text: str,
+    files: Sequence[File],
+    error: str,
+) -> Message:
+    """Record the message as failed, with its event (the lock first: it emits)."""
     await lock_workspace_writes(session, workspace_id)
-    contact = await get_contact(session, workspace_id, contact_id)
-    channel = await ChannelRepository(session, workspace_id).get(contact.channel)
     now = utcnow()
     message = Message(
         workspace_id=workspace_id,
@@ -73,19 +133,12 @@ async def prepare(
         channel=contact.channel,
         direction=Direction.OUTBOUND,
         content=text,
-        status=MessageStatus.PENDING,
+        status=MessageStatus.FAILED,
+        error=error,
+        failed_at=now,
         occurred_at=now,
         created_at=now,
     )
-    if channel is None or not channel.is_connected or channel.unipile_account_id is None:
-        message.status, message.failed_at = MessageStatus.FAILED, now
-        message.error = f"No {contact.channel.value} channel connected."
-    elif channel.status not in HEALTHY:
-        message.status, message.failed_at = MessageStatus.FAILED, now
-        message.error = (
-            f"The {contact.channel.value} channel is not ready "
-            f"(sync_status {channel.sync_status}). Try again once it is OK."
-        )
     await MessageRepository(session, workspace_id).add(message)
     await files_service.attach(session, workspace_id, message.id, files)
     await ConversationRepository(session, workspace_id).record_message(
@@ -96,23 +149,8 @@ async def prepare(
         at=now,
         unread_delta=0,
     )
-    if message.status == MessageStatus.FAILED:
-        await message_event(session, message, "message.failed")
-        return message
-    assert channel is not None
-    assert channel.unipile_account_id is not None
-    chat = await ChatRepository(session, workspace_id).for_contact(
-        contact.id, channel.unipile_account_id
-    )
-    return Route(
-        workspace_id=workspace_id,
-        message_id=message.id,
-        contact_id=contact.id,
-        account_id=channel.unipile_account_id,
-        chat_id=chat.unipile_chat_id if chat else None,
-        attendee_id=chat.attendee_provider_id if chat else attendee_id(contact),
-        has_attachments=bool(files),
-    )
+    await message_event(session, message, "message.failed")
+    return message
 
 
 async def _deliver(
@@ -143,7 +181,7 @@ async def _record_sent(
             unipile_message_id=unipile_id,
             chat_id=chat_id,
         )
-        if chat_id is not None:
+        if chat_id is not None and route.chat_id is None:  # the first send started the chat
             await ChatRepository(session, route.workspace_id).remember(
                 contact_id=route.contact_id,
                 account_id=route.account_id,
@@ -282,7 +320,6 @@ async def send(
                 session, workspace_id, attachments, contact.channel
             )
         prepared = await prepare(session, workspace_id, contact_id, text or "", files)
-        opted_out = await is_opted_out(session, workspace_id, contact_id)
     if isinstance(prepared, Message):
         return Refused(prepared)
     message, ours = await _complete(db, unipile, prepared, text or "", storage)
@@ -290,7 +327,7 @@ async def send(
         return Refused(message)
     if message.status != MessageStatus.SENT:
         return Undelivered(message)
-    return Sent(message, opted_out)
+    return Sent(message, prepared.opted_out)
 
 
 async def get_message(db: Database, workspace_id: int, message_id: int) -> MessageOut:

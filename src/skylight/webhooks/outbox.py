@@ -13,8 +13,8 @@ JOB_KIND = "webhook.deliver"
 
 async def schedule_deliveries(session: AsyncSession, event: Event) -> None:
     """A delivery row and a job per subscribed endpoint, in the event's own transaction."""
-    for endpoint in await EndpointRepository(session, event.workspace_id).subscribed(event.type):
-        await schedule(session, event.workspace_id, endpoint.id, event.id)
+    for endpoint_id in await EndpointRepository(session, event.workspace_id).subscribed(event.type):
+        await schedule(session, event.workspace_id, endpoint_id, event.id)
 
 
 async def schedule(

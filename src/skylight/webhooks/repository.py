@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from skylight.events.models import Event
 from skylight.kit.repository import Repository, ScopedRepository
@@ -21,14 +21,11 @@ class EndpointRepository(ScopedRepository[WebhookEndpoint]):
         )
         return rows.all()
 
-    async def subscribed(self, event_type: str) -> list[WebhookEndpoint]:
-        rows = await self.session.scalars(
-            select(WebhookEndpoint).where(
-                WebhookEndpoint.workspace_id == self.workspace_id,
-                WebhookEndpoint.enabled.is_(True),
-            )
-        )
-        return [e for e in rows if _wants(e, event_type)]
+    async def subscribed(self, event_type: str) -> list[int]:
+        """The ids of the enabled endpoints that want this type of event (asked for every
+        event, so only the two columns that answer it are read)."""
+        rows = await self.session.execute(_ENABLED, {"workspace_id": self.workspace_id})
+        return [endpoint_id for endpoint_id, types in rows if _wants_type(types, event_type)]
 
     async def delete(self, endpoint: WebhookEndpoint) -> None:
         await self.session.delete(endpoint)
@@ -64,9 +61,16 @@ class EndpointRepository(ScopedRepository[WebhookEndpoint]):
         return rows.all()
 
 
-def _wants(endpoint: WebhookEndpoint, event_type: str) -> bool:
-    types = json.loads(endpoint.event_types)
+def _wants_type(event_types: str, event_type: str) -> bool:
+    types = json.loads(event_types)
     return "*" in types or event_type in types
+
+
+# Built once (it runs for every event).
+_ENABLED = select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(
+    WebhookEndpoint.workspace_id == bindparam("workspace_id"),
+    WebhookEndpoint.enabled.is_(True),
+)
 
 
 class DeliveryRepository(Repository[WebhookDelivery]):
