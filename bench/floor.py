@@ -64,7 +64,7 @@ def create_floor_app(database_url: str, dsn: str, api_key: str, secret: str) -> 
             base_url=dsn + "/api/v1",
             headers={"X-API-KEY": api_key},
             timeout=15,
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=50),  # as ours
         ) as http:
             app.state.http = http
             yield

@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -127,6 +128,8 @@ class Environment:
     counter: AsyncEngine
     contacts: list[int]
     account_id: str
+    # Sends the fake Unipile had answered at the last check.
+    answered: int = 0
 
 
 def _send_request(path: str, contacts: list[int], run: str) -> Callable[[int], loadgen.Request]:
@@ -356,12 +359,23 @@ async def _measure_path(
                             result.stored += await _stored(env.counter, run)
                     side.stats.append(stats)
                     side.cpu_seconds.append(tree_cpu_seconds(pid) - cpu_before)
+                    if path == "send" and upstream == "fake":
+                        await _check_fake_answered(env, stats.count)
                     if recording is not None:
                         recording.stop()
                         result.profile = summarise(recording.raw)
         finally:
             await control.set_faults()
     return result
+
+
+async def _check_fake_answered(env: Environment, sends: int) -> None:
+    """The fake Unipile answered these sends itself (none went on to the simulator)."""
+    async with httpx.AsyncClient(base_url=env.upstream.dsn) as http:
+        answered = int((await http.get("/__fake/stats")).json()["answered"])
+    if answered - env.answered < sends:
+        raise RuntimeError(f"the fake Unipile answered {answered - env.answered} of {sends} sends")
+    env.answered = answered
 
 
 def _say(text: str) -> None:

@@ -113,7 +113,8 @@ async def connect_upstream(settings: Settings) -> AsyncIterator[Upstream]:
             timeout = settings.unipile_timeout_seconds
             http = httpx.AsyncClient(
                 timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-                limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+                # Kept alive, all of them: under load a closed one is a new TCP (and TLS) handshake.
+                limits=httpx.Limits(max_connections=50, max_keepalive_connections=50),
                 event_hooks={"request": [tag_with_tenant]},
             )
             stack.push_async_callback(http.aclose)

@@ -17,12 +17,14 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def _database(request: Request) -> Database:
+# Dependencies are async even when they only read app state: FastAPI runs a plain def in its
+# thread pool, a thread hop (and GIL hand-over) per request for nothing.
+async def _database(request: Request) -> Database:
     database: Database = request.app.state.db
     return database
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

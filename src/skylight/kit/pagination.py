@@ -21,7 +21,7 @@ class PageParams:
         return (self.page - 1) * self.per_page
 
 
-def _page_params(
+async def _page_params(  # async: no thread-pool hop
     page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")] = 1,
     per_page: Annotated[
         int, Query(ge=1, le=MAX_PER_PAGE, description="Results per page (default 15, max 100).")

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     and_,
     bindparam,
@@ -31,6 +32,8 @@ from skylight.messages.models import Chat, Message
 from skylight.messages.types import UNCONFIRMED_FAILURES, Direction, MessageStatus
 
 _HAS_FILES = exists().where(MessageAttachment.message_id == Message.id).label("has_files")
+# Another message, for "is this Unipile id taken": made once (an alias is costly to build).
+_OTHER = aliased(Message)
 
 
 # Built once, bound per call (see events.repository).
@@ -134,18 +137,19 @@ class MessageRepository(ScopedRepository[Message]):
             .limit(1)
         )
 
-    async def move(
-        self,
+    @staticmethod
+    def moving(
         where: ColumnElement[bool],
         from_states: Collection[MessageStatus],
         values: dict[str, Any],
-    ) -> Message | None:
-        """One UPDATE ... RETURNING of the row `where` names, if its status is one of
-        `from_states`: the row as it is now, or None when it was in another state."""
-        statement = (
+    ) -> Any:
+        """The UPDATE ... RETURNING of a move (see `run_move`): the row `where` names, if its
+        status is one of `from_states`. Binds `ws`, the workspace, when run; built once by
+        the hot paths (transitions), with their own values bound too."""
+        return (
             update(Message)
             .where(
-                Message.workspace_id == self.workspace_id,
+                Message.workspace_id == bindparam("ws"),
                 where,
                 Message.status.in_(list(from_states)),
             )
@@ -155,26 +159,41 @@ class MessageRepository(ScopedRepository[Message]):
             .returning(Message, _HAS_FILES)
             .options(lazyload(Message.attachments))
         )
+
+    async def move(
+        self,
+        where: ColumnElement[bool],
+        from_states: Collection[MessageStatus],
+        values: dict[str, Any],
+    ) -> Message | None:
+        """One UPDATE ... RETURNING of the row `where` names, if its status is one of
+        `from_states`: the row as it is now, or None when it was in another state."""
+        return await self.run_move(self.moving(where, from_states, values), {})
+
+    async def run_move(self, statement: Any, params: dict[str, Any]) -> Message | None:
         # populate_existing: a copy of the row already in this session (read before the move)
         # takes the returned values too, so nobody sees the old status.
         options = {"synchronize_session": False, "populate_existing": True}
-        row = (await self.session.execute(statement, execution_options=options)).one_or_none()
+        bound = {"ws": self.workspace_id, **params}
+        result = await self.session.execute(statement, bound, execution_options=options)
+        row = result.one_or_none()
         if row is None:
             return None
-        message, has_files = row
-        if has_files:
+        message: Message = row[0]
+        if row[1]:  # it has files
             await self.session.refresh(message, ["attachments"])
         else:
             set_committed_value(message, "attachments", [])
         return message
 
     @staticmethod
-    def unless_taken(unipile_message_id: str) -> ColumnElement[Any]:
+    def unless_taken(unipile_message_id: Any) -> ColumnElement[Any]:
         """Unipile's id for the row, unless another message has it (the unique column): then
-        the row keeps what it had. One statement, no read first."""
-        other = aliased(Message)
-        taken = exists().where(other.unipile_message_id == unipile_message_id)
-        return case((taken, Message.unipile_message_id), else_=literal(unipile_message_id))
+        the row keeps what it had. One statement, no read first. A value, or a bindparam."""
+        if not isinstance(unipile_message_id, BindParameter):
+            unipile_message_id = literal(unipile_message_id)
+        taken = exists().where(_OTHER.unipile_message_id == unipile_message_id)
+        return case((taken, Message.unipile_message_id), else_=unipile_message_id)
 
     async def unconfirmed(self, channel: str, created_before: datetime) -> list[int]:
         """Outbound messages of the channel stored before then and still pending: Unipile never

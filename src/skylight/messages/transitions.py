@@ -16,11 +16,12 @@ recipient counted failed was sent after all) subscribes at start-up (`on_revived
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func
+from sqlalchemy import ColumnElement, and_, bindparam, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.events.service import emit
@@ -102,15 +103,32 @@ async def sent(
     messages has it). None when it had moved on already, e.g. its echo came first."""
     await lock_workspace_writes(session, workspace_id)
     repo = MessageRepository(session, workspace_id)
-    values: dict[str, Any] = {"status": SENT, "sent_at": at, "error": None, "failed_at": None}
-    if unipile_message_id is not None:
-        values["unipile_message_id"] = repo.unless_taken(unipile_message_id)
-    if chat_id is not None:
-        values["unipile_chat_id"] = chat_id
+    params = {"message_id": message_id, "at": at, "unipile_id": unipile_message_id}
+    params["chat_id"] = chat_id
+    with_ids = (unipile_message_id is not None, chat_id is not None)
     # From pending only, or failed: not from delivered/read (that would move it back).
-    where = Message.id == message_id
-    message, revived = await _move(repo, where, SENT, values, revive=revive)
-    return await _emit(session, (message, revived), "message.sent")
+    moved = await repo.run_move(_sent(ALLOWED[SENT] - {FAILED}, *with_ids), params)
+    revived = False
+    if moved is None and revive:
+        moved = await repo.run_move(_sent(frozenset({FAILED}), *with_ids), params)
+        revived = moved is not None
+    return await _emit(session, (moved, revived), "message.sent")
+
+
+@functools.cache
+def _sent(origins: frozenset[MessageStatus], with_unipile_id: bool, with_chat: bool) -> Any:
+    """The move to sent, built once per shape (the send path runs it for every message)."""
+    values: dict[str, Any] = {
+        "status": SENT,
+        "sent_at": bindparam("at"),
+        "error": None,
+        "failed_at": None,
+    }
+    if with_unipile_id:
+        values["unipile_message_id"] = MessageRepository.unless_taken(bindparam("unipile_id"))
+    if with_chat:
+        values["unipile_chat_id"] = bindparam("chat_id")
+    return MessageRepository.moving(Message.id == bindparam("message_id"), origins, values)
 
 
 async def failed(

@@ -65,7 +65,8 @@ class UnipileClient:
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+            # Kept alive, all of them: under load a closed one is a new TCP (and TLS) handshake.
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=50),
         )
         policy = RetryPolicy(max_retries=max_retries, backoff_base=backoff_base)
         # Logging in to a provider (connect, reconnect, solving a checkpoint) can take tens of

@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from skylight.integrations.unipile.client import UnipileClient
 
 
-def _unipile(request: Request) -> UnipileClient:
+# async: a plain def would be run in the thread pool, a thread hop per request for nothing.
+async def _unipile(request: Request) -> UnipileClient:
     client: UnipileClient = request.app.state.unipile
     return client
 

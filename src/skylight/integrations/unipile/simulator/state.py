@@ -47,6 +47,6 @@ class SimulatorState:
         return rate > 0 and self.rng.random() < rate
 
 
-def get_state(request: Request) -> SimulatorState:
+async def get_state(request: Request) -> SimulatorState:  # async: no thread-pool hop
     state: SimulatorState = request.app.state.sim
     return state
