@@ -15,6 +15,7 @@ from skylight.dashboard.endpoints import install_dashboard
 from skylight.events.notifier import Notifier
 from skylight.files.limits import MAX_UPLOAD_BYTES, MULTIPART_OVERHEAD
 from skylight.files.storage import open_storage
+from skylight.inbound.applier import InboxApplier
 from skylight.inbound.endpoints import router as inbound_router
 from skylight.inbound.lifecycle import inbound_webhooks
 from skylight.integrations.unipile.handlers import install_unipile_error_handler
@@ -78,6 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await stack.enter_async_context(
                         inbound_webhooks(settings, upstream.unipile, app.state.reports, loops)
                     )
+                    # Unipile's messaging webhooks are queued by the endpoint, applied here.
+                    app.state.inbox = InboxApplier(db)
+                    app.state.inbox.start(loops)
                     if settings.run_jobs_in_process:
                         signals.subscribe(JOBS_CHANNEL, worker.wake)
                         app.state.readiness.watch(worker.loops)

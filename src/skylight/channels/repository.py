@@ -106,6 +106,9 @@ class ChannelRepository:
         )
 
 
+_ACCOUNTS = "skylight.channels.accounts"
+
+
 class AccountLookup:
     """Unipile's webhooks name an account, not a workspace: find the rows that own it."""
 
@@ -113,9 +116,13 @@ class AccountLookup:
         self.session = session
 
     async def channel(self, account_id: str) -> Channel | None:
-        return await self.session.scalar(
-            select(Channel).where(Channel.unipile_account_id == account_id)
-        )
+        """Remembered for the session: a batch of webhooks names the same accounts again."""
+        known: dict[str, Channel | None] = self.session.info.setdefault(_ACCOUNTS, {})
+        if account_id not in known:
+            known[account_id] = await self.session.scalar(
+                select(Channel).where(Channel.unipile_account_id == account_id)
+            )
+        return known[account_id]
 
     async def attempt(self, account_id: str) -> ChannelAttempt | None:
         return await self.session.scalar(

@@ -83,7 +83,7 @@ class Keywords:
 
 
 @lru_cache(maxsize=1)
-def _configured() -> Keywords:
+def configured_keywords() -> Keywords:
     # Inbound ingest has no settings at hand (webhooks and reconciliation call it); the keyword
     # lists are read once from the process's settings.
     return Keywords.from_settings(get_settings())
@@ -123,7 +123,7 @@ async def on_message(
     """Called by ingest for every new message: an inbound keyword opts its sender out or in."""
     if not inbound:
         return
-    choice = (keywords or _configured()).choice(text)
+    choice = (keywords or configured_keywords()).choice(text)
     if choice is None:
         return
     contact = await ContactRepository(session, workspace_id).get(contact_id)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -62,6 +62,24 @@ class ConversationRepository(ScopedRepository[Conversation]):
             "unread_count": unread_delta,
         }
         await self.session.execute(statement, values)
+
+    async def record_latest(self, latest: Sequence[Mapping[str, Any]]) -> None:
+        """`record_message` for many contacts in one statement: each dict has contact_id,
+        channel, message_id, content, at and unread_delta."""
+        values = [
+            {
+                "contact_id": row["contact_id"],
+                "workspace_id": self.workspace_id,
+                "channel": row["channel"],
+                "last_message": row["content"],
+                "last_message_id": row["message_id"],
+                "last_message_at": row["at"],
+                "unread_count": row["unread_delta"],
+            }
+            for row in latest
+        ]
+        if values:
+            await self.session.execute(_upsert(self.session.get_bind().dialect.name), values)
 
     async def mark_read(self, contact_id: int, marked: int) -> None:
         await self.session.execute(

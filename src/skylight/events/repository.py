@@ -21,6 +21,8 @@ _INSERT = (
     )
     .returning(Event.id)
 )
+# Many rows, ids returned in the order of the rows given.
+_INSERT_MANY = insert(Event).returning(Event.id, sort_by_parameter_order=True)
 # PostgreSQL: the row and the wake-up of stream readers (delivered at commit) in one round trip.
 _added = _INSERT.cte("added")
 _INSERT_AND_NOTIFY = select(_added.c.id, func.pg_notify(NOTIFY_CHANNEL, bindparam("payload")))
@@ -45,6 +47,15 @@ class EventRepository(ScopedRepository[Event]):
             values["payload"] = str(self.workspace_id)
             return int((await self.session.execute(_INSERT_AND_NOTIFY, values)).scalar_one())
         return int((await self.session.execute(_INSERT, values)).scalar_one())
+
+    async def record_many(self, rows: Sequence[tuple[str, str, datetime]]) -> list[int]:
+        """Insert events (type, data, created_at) in one statement; their ids, in order."""
+        values = [
+            {"workspace_id": self.workspace_id, "type": t, "data": d, "created_at": at}
+            for t, d, at in rows
+        ]
+        result = await self.session.execute(_INSERT_MANY, values)
+        return [int(event_id) for event_id in result.scalars()]
 
     async def notify(self) -> None:
         """Wake stream readers in every process (delivered by PostgreSQL at commit)."""

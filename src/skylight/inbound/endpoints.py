@@ -9,9 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 
 from skylight.inbound import service
+from skylight.inbound.applier import InboxApplier
 from skylight.inbound.screening import too_long
 from skylight.inbound.secret import HEADER, matches, webhook_secret
 from skylight.integrations.unipile.dependencies import UnipileDep
+from skylight.integrations.unipile.schemas import AccountStatusWebhookPayload
 from skylight.kit.dependencies import AppSettings, Db
 from skylight.kit.envelope import MessageResponse
 from skylight.kit.errors import BadRequest, Unauthorized
@@ -51,5 +53,25 @@ async def receive(
         # Acknowledged, so Unipile stops retrying what we could never store.
         logger.warning("Unipile webhook ignored: %s is longer than any Unipile id", problem)
         return MessageResponse(message=f"Ignored: {problem} is too long.")
-    applied = await service.handle(db, unipile, payload, request.app.state.reconciler.trigger)
-    return MessageResponse(message="Applied." if applied else "Already applied.")
+    if isinstance(payload, AccountStatusWebhookPayload):
+        await service.apply_status(db, unipile, payload, request.app.state.reconciler.trigger)
+        return MessageResponse(message="Applied.")
+    applier: InboxApplier = request.app.state.inbox
+    applier.handling += 1
+    try:
+        if not await service.accept(db, payload, _as_text(raw, data)):
+            return MessageResponse(message="Already applied.")
+        applied = await applier.apply_now()
+    finally:
+        applier.handling -= 1
+    # Accepted: stored, and applied within moments by this process's inbox loop.
+    return MessageResponse(message="Applied." if applied else "Accepted.")
+
+
+def _as_text(raw: bytes, data: object) -> str:
+    """The body to queue: as received (valid JSON, and without NULs: JSON text cannot hold a
+    raw one, and escaped ones are removed when it is applied), or re-encoded if not UTF-8."""
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        return json.dumps(data)

@@ -101,6 +101,18 @@ class MessageRepository(ScopedRepository[Message]):
         }
         return int((await self.session.execute(_INSERT_PENDING, values)).scalar_one())
 
+    async def insert_many_unique(self, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+        """Insert messages (each with its Unipile id) in one statement, skipping ids stored
+        already: the new rows' ids by Unipile id."""
+        statement = (
+            dialect_insert(self.session, Message)
+            .on_conflict_do_nothing(index_elements=["unipile_message_id"])
+            .returning(Message.id, Message.unipile_message_id)
+        )
+        values = [{"workspace_id": self.workspace_id, **row} for row in rows]
+        result = await self.session.execute(statement, values)
+        return {unipile_id: message_id for message_id, unipile_id in result}
+
     async def by_unipile_id(self, unipile_message_id: str) -> Message | None:
         return await self.session.scalar(
             select(Message).where(
@@ -262,6 +274,24 @@ class MessageRepository(ScopedRepository[Message]):
             .limit(limit)
         )
         return rows.all(), int(total or 0)
+
+
+class ChatLookup:
+    """Across workspaces (a Unipile chat id is unique): who is behind many chats at once."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def contacts(self, chat_ids: Collection[str]) -> dict[str, tuple[int, int]]:
+        """chat id -> (workspace id, contact id), for the chats we know."""
+        if not chat_ids:
+            return {}
+        rows = await self.session.execute(
+            select(Chat.unipile_chat_id, Chat.workspace_id, Chat.contact_id).where(
+                Chat.unipile_chat_id.in_(list(chat_ids))
+            )
+        )
+        return {chat_id: (workspace_id, contact_id) for chat_id, workspace_id, contact_id in rows}
 
 
 class ChatRepository(ScopedRepository[Chat]):

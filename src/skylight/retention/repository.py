@@ -50,7 +50,14 @@ class Indexed:
 
 def walks() -> Sequence[Walk]:
     return [
-        Walk("unipile_inbox", InboxEntry, InboxEntry.id, InboxEntry.received_at),
+        # Entries still queued stay whatever their age (they are applied, then go).
+        Walk(
+            "unipile_inbox",
+            InboxEntry,
+            InboxEntry.id,
+            InboxEntry.received_at,
+            keep=InboxEntry.applied_at.is_(None),
+        ),
         # Delivered ones (with their attempts, by cascade); failed ones stay for the log until
         # their event goes.
         Walk(
