@@ -5,12 +5,13 @@ keyboard alone."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
 from tests.dashboard.conftest import PHONE
 from tests.dashboard.helpers import Login, browser_sign_in, open_nav, shoot
@@ -28,6 +29,13 @@ async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
     port = free_port()
     async with serve_in_loop(hook.app(), port):
         yield hook, f"http://127.0.0.1:{port}/hook"
+
+
+async def _until_card_shows(page: Page, card: Locator, status: str) -> None:
+    deadline = time.monotonic() + LIVE / 1000
+    while (await card.locator("dd code").inner_text()) != status:
+        assert time.monotonic() < deadline, f"the card never showed {status}"
+        await page.reload()
 
 
 async def test_instagram_two_factor_and_telegram_qr(
@@ -58,9 +66,10 @@ async def test_instagram_two_factor_and_telegram_qr(
     await telegram.get_by_label("Telegram username that scans").fill("my_telegram")
     await telegram.get_by_role("button", name="Simulate scan").click()
     await expect(page.get_by_test_id("telegram-account")).to_have_text("my_telegram", timeout=LIVE)
-    # The first sync's last status arrives by webhook and re-renders the card live: wait for it,
-    # or it could replace the card (and the refresh's notice) right after the click.
-    await expect(telegram.locator("dd code")).to_have_text("SYNC_SUCCESS", timeout=LIVE)
+    # The first sync's last status arrives by webhook and re-renders the card live: wait until it
+    # is stored (reloading, so a live update missed under load cannot stall this), or it could
+    # replace the card (and the refresh's notice) right after the click.
+    await _until_card_shows(page, telegram, "SYNC_SUCCESS")
     await telegram.get_by_role("button", name="Refresh").click()
     await expect(page.get_by_role("region", name="Telegram").get_by_role("status")).to_contain_text(
         "Refreshed from Unipile"
