@@ -190,7 +190,7 @@ async def _drain(engine: AsyncEngine, run: str, expected: int, within: float = 1
     return time.monotonic() - started
 
 
-async def _setup(server: Server) -> tuple[str, list[int]]:
+async def _setup(server: Server, counter: AsyncEngine) -> tuple[str, list[int]]:
     async with api_client(server.base_url, server.key) as client:
         account_id = await connect_whatsapp(client)
         contacts = await make_contacts(client, CONTACTS)
@@ -206,6 +206,8 @@ async def _setup(server: Server) -> tuple[str, list[int]]:
     )
     if stats.errors:
         raise RuntimeError(f"inbound warm-up failed: {stats.errors[:3]}")
+    # Applied (not only answered) before the floor starts and reads the chats they made.
+    await _drain(counter, "warm", SENDERS)
     return account_id, contacts
 
 
@@ -235,10 +237,10 @@ async def run_paths(
                 server = start_server(work / "server", url, via, workers=workers)
                 with running(server.process):
                     _say(f"server up after {time.monotonic() - began:.0f} s")
-                    account_id, contacts = await _setup(server)
+                    counter = create_async_engine(url)
+                    account_id, contacts = await _setup(server, counter)
                     _say(f"set up after {time.monotonic() - began:.0f} s")
                     floor = start_floor(url, via, work)
-                    counter = create_async_engine(url)
                     with running(floor):
                         env = Environment(
                             server, floor, via, simulator, counter, contacts, account_id
@@ -354,9 +356,12 @@ async def _measure_path(
                         # Applied, not just answered: wait for the last one (its CPU counts).
                         expected = stats.count - len(stats.errors)
                         side.drain_seconds.append(await _drain(env.counter, run, expected))
+                        stored = await _stored(env.counter, run)
+                        if stored < expected:
+                            stats.errors.append(f"{app}: {expected} answered, {stored} stored")
                         if app == "ours":
                             result.sent += stats.count
-                            result.stored += await _stored(env.counter, run)
+                            result.stored += stored
                     side.stats.append(stats)
                     side.cpu_seconds.append(tree_cpu_seconds(pid) - cpu_before)
                     if path == "send" and upstream == "fake":
