@@ -11,27 +11,27 @@ from sqlalchemy.dialects import postgresql, sqlite
 from skylight.channels.types import ChannelType
 from skylight.contacts.models import Contact
 from skylight.conversations.models import Conversation
+from skylight.kit.models import table_of
 from skylight.kit.repository import ScopedRepository
 
 
 @functools.cache
 def _upsert(dialect: str) -> Any:
     """The conversation upsert of each message, built once per dialect (it runs per message)."""
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Conversation)
-    newer = insert.excluded.last_message_at >= Conversation.last_message_at
+    table = table_of(Conversation)
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    newer = insert.excluded.last_message_at >= table.c.last_message_at
     return insert.on_conflict_do_update(
-        index_elements=[Conversation.contact_id],
+        index_elements=[table.c.contact_id],
         set_={
-            "last_message": case(
-                (newer, insert.excluded.last_message), else_=Conversation.last_message
-            ),
+            "last_message": case((newer, insert.excluded.last_message), else_=table.c.last_message),
             "last_message_id": case(
-                (newer, insert.excluded.last_message_id), else_=Conversation.last_message_id
+                (newer, insert.excluded.last_message_id), else_=table.c.last_message_id
             ),
             "last_message_at": case(
-                (newer, insert.excluded.last_message_at), else_=Conversation.last_message_at
+                (newer, insert.excluded.last_message_at), else_=table.c.last_message_at
             ),
-            "unread_count": Conversation.unread_count + insert.excluded.unread_count,
+            "unread_count": table.c.unread_count + insert.excluded.unread_count,
         },
     )
 

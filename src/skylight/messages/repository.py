@@ -14,12 +14,13 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, lazyload
+from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from skylight.channels.models import Channel
@@ -27,39 +28,31 @@ from skylight.channels.types import ChannelType
 from skylight.contacts.models import Contact
 from skylight.files.models import MessageAttachment
 from skylight.kit.db import dialect_insert
+from skylight.kit.models import table_of
 from skylight.kit.repository import ScopedRepository
 from skylight.messages.models import Chat, Message
 from skylight.messages.types import UNCONFIRMED_FAILURES, Direction, MessageStatus
 
-_HAS_FILES = exists().where(MessageAttachment.message_id == Message.id).label("has_files")
+# Built once, bound per call, on the table (see events.repository).
+_MESSAGES = table_of(Message)
+_HAS_FILES = (
+    exists().where(table_of(MessageAttachment).c.message_id == _MESSAGES.c.id).label("has_files")
+)
 # Another message, for "is this Unipile id taken": made once (an alias is costly to build).
-_OTHER = aliased(Message)
-
-
-# Built once, bound per call (see events.repository).
-_INSERT_PENDING = insert(Message).returning(Message.id)
+_OTHER = _MESSAGES.alias("other")
+_INSERT_PENDING = insert(_MESSAGES).returning(_MESSAGES.c.id)
 
 
 class SendTargets:
     """Where a send goes, in one query: the contact, its channel (None when the workspace has
-    none of that type) and its chat on that channel's account (None before the first send)."""
+    none of that type) and its chat on that channel's account (None before the first send).
+    Plain columns, handed back as detached objects: the ORM's loading costs more than the
+    query, and nothing here is written back."""
 
-    _QUERY = (
-        select(Contact, Channel, Chat)
-        .outerjoin(
-            Channel,
-            and_(Channel.workspace_id == Contact.workspace_id, Channel.type == Contact.channel),
-        )
-        .outerjoin(
-            Chat,
-            and_(
-                Chat.workspace_id == Contact.workspace_id,
-                Chat.contact_id == Contact.id,
-                Chat.unipile_account_id == Channel.unipile_account_id,
-            ),
-        )
-        .where(Contact.workspace_id == bindparam("workspace_id"), Contact.id == bindparam("id"))
-    )
+    _CONTACT: tuple[str, ...] = ("id", "workspace_id", "name", "channel", "phone", "username")
+    _CONTACT += ("handle", "provider_id", "opted_out_at")
+    _CHANNEL = ("id", "workspace_id", "type", "unipile_account_id", "sync_status", "connected_at")
+    _CHAT = ("unipile_chat_id", "attendee_provider_id")
 
     def __init__(self, session: AsyncSession, workspace_id: int) -> None:
         self.session = session
@@ -67,8 +60,53 @@ class SendTargets:
 
     async def get(self, contact_id: int) -> tuple[Contact, Channel | None, Chat | None] | None:
         params = {"workspace_id": self.workspace_id, "id": contact_id}
-        row = (await self.session.execute(self._QUERY, params)).one_or_none()
-        return None if row is None else (row[0], row[1], row[2])
+        row = (await self.session.execute(_SEND_TARGET, params)).one_or_none()
+        if row is None:
+            return None
+        values = row._mapping
+        contact = Contact(**{name: values[f"contact_{name}"] for name in self._CONTACT})
+        channel = chat = None
+        if values["channel_id"] is not None:
+            channel = Channel(**{name: values[f"channel_{name}"] for name in self._CHANNEL})
+        if values["chat_unipile_chat_id"] is not None:
+            chat = Chat(
+                workspace_id=self.workspace_id,
+                contact_id=contact.id,
+                unipile_account_id=values["channel_unipile_account_id"],
+                **{name: values[f"chat_{name}"] for name in self._CHAT},
+            )
+        return contact, channel, chat
+
+
+def _send_target() -> Any:
+    contacts, channels, chats = table_of(Contact), table_of(Channel), table_of(Chat)
+    columns = [contacts.c[n].label(f"contact_{n}") for n in SendTargets._CONTACT]
+    columns += [channels.c[n].label(f"channel_{n}") for n in SendTargets._CHANNEL]
+    columns += [chats.c[n].label(f"chat_{n}") for n in SendTargets._CHAT]
+    joined = contacts.outerjoin(
+        channels,
+        and_(
+            channels.c.workspace_id == contacts.c.workspace_id,
+            channels.c.type == contacts.c.channel,
+        ),
+    ).outerjoin(
+        chats,
+        and_(
+            chats.c.workspace_id == contacts.c.workspace_id,
+            chats.c.contact_id == contacts.c.id,
+            chats.c.unipile_account_id == channels.c.unipile_account_id,
+        ),
+    )
+    return (
+        select(*columns)
+        .select_from(joined)
+        .where(
+            contacts.c.workspace_id == bindparam("workspace_id"), contacts.c.id == bindparam("id")
+        )
+    )
+
+
+_SEND_TARGET = _send_target()
 
 
 class MessageRepository(ScopedRepository[Message]):
@@ -105,9 +143,9 @@ class MessageRepository(ScopedRepository[Message]):
         """Insert messages (each with its Unipile id) in one statement, skipping ids stored
         already: the new rows' ids by Unipile id."""
         statement = (
-            dialect_insert(self.session, Message)
+            dialect_insert(self.session, _MESSAGES)
             .on_conflict_do_nothing(index_elements=["unipile_message_id"])
-            .returning(Message.id, Message.unipile_message_id)
+            .returning(_MESSAGES.c.id, _MESSAGES.c.unipile_message_id)
         )
         values = [{"workspace_id": self.workspace_id, **row} for row in rows]
         result = await self.session.execute(statement, values)
@@ -157,18 +195,23 @@ class MessageRepository(ScopedRepository[Message]):
     ) -> Any:
         """The UPDATE ... RETURNING of a move (see `run_move`): the row `where` names, if its
         status is one of `from_states`. Binds `ws`, the workspace, when run; built once by
-        the hot paths (transitions), with their own values bound too."""
-        return (
-            update(Message)
+        the hot paths (transitions), with their own values bound too. A plain Core UPDATE
+        whose returned row the ORM loads (cheaper than the ORM's bulk UPDATE)."""
+        update_returning = (
+            update(_MESSAGES)
             .where(
-                Message.workspace_id == bindparam("ws"),
+                _MESSAGES.c.workspace_id == bindparam("ws"),
                 where,
-                Message.status.in_(list(from_states)),
+                _MESSAGES.c.status.in_(list(from_states)),
             )
             .values(**values)
             # Whether it has files, in the same statement: most have none, and then their
             # (empty) list needs no query of its own.
-            .returning(Message, _HAS_FILES)
+            .returning(*_MESSAGES.c, _HAS_FILES)
+        )
+        return (
+            select(Message, literal_column("has_files"))
+            .from_statement(update_returning)
             .options(lazyload(Message.attachments))
         )
 
@@ -185,7 +228,7 @@ class MessageRepository(ScopedRepository[Message]):
     async def run_move(self, statement: Any, params: dict[str, Any]) -> Message | None:
         # populate_existing: a copy of the row already in this session (read before the move)
         # takes the returned values too, so nobody sees the old status.
-        options = {"synchronize_session": False, "populate_existing": True}
+        options = {"populate_existing": True}
         bound = {"ws": self.workspace_id, **params}
         result = await self.session.execute(statement, bound, execution_options=options)
         row = result.one_or_none()
@@ -204,8 +247,8 @@ class MessageRepository(ScopedRepository[Message]):
         the row keeps what it had. One statement, no read first. A value, or a bindparam."""
         if not isinstance(unipile_message_id, BindParameter):
             unipile_message_id = literal(unipile_message_id)
-        taken = exists().where(_OTHER.unipile_message_id == unipile_message_id)
-        return case((taken, Message.unipile_message_id), else_=unipile_message_id)
+        taken = exists().where(_OTHER.c.unipile_message_id == unipile_message_id)
+        return case((taken, _MESSAGES.c.unipile_message_id), else_=unipile_message_id)
 
     async def unconfirmed(self, channel: str, created_before: datetime) -> list[int]:
         """Outbound messages of the channel stored before then and still pending: Unipile never
