@@ -189,7 +189,7 @@ class UnipileClient:
         fields = [("account_id", account_id), *(("attendees_ids", a) for a in attendees_ids)]
         if text is not None:
             fields.append(("text", text))
-        data = await self._t.request("POST", "/chats", files=multipart(fields, attachments))
+        data = await self._t.request("POST", "/chats", form=multipart(fields, attachments))
         return validate(ChatStarted, data)
 
     async def send_message(
@@ -197,7 +197,7 @@ class UnipileClient:
     ) -> MessageSent:
         fields = [("text", text)] if text is not None else []
         data = await self._t.request(
-            "POST", f"/chats/{chat_id}/messages", files=multipart(fields, attachments)
+            "POST", f"/chats/{chat_id}/messages", form=multipart(fields, attachments)
         )
         return validate(MessageSent, data)
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from skylight.integrations.unipile.attachments import Multipart
 from skylight.integrations.unipile.errors import (
     UnipileError,
     UnipileProtocolError,
@@ -164,7 +165,7 @@ class Transport:
         *,
         params: Mapping[str, Any] | None = None,
         json_body: Mapping[str, Any] | None = None,
-        files: list[tuple[str, Any]] | None = None,
+        form: Multipart | None = None,
         secrets: Iterable[str] = (),
         max_bytes: int | None = None,
         attempt_seconds: float | None = None,
@@ -182,6 +183,8 @@ class Transport:
         secrets = (self._api_key, *secrets)
         idempotent = method in IDEMPOTENT_METHODS
         headers = {"X-API-KEY": self._api_key, "accept": "application/json"}
+        if form is not None:
+            headers["content-type"] = form.content_type
         clean_params = {k: v for k, v in (params or {}).items() if v is not None}
         max_retries = self._policy.max_retries if retries is None else retries
         for attempt in range(max_retries + 1):
@@ -195,7 +198,7 @@ class Transport:
                         self._base + path,
                         params=clean_params,
                         json=json_body,
-                        files=files,
+                        content=form.body if form is not None else None,
                         headers=headers,
                         timeout=phases,
                     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -39,12 +38,6 @@ def one_of(data: Any, *models: type[BaseModel]) -> Any:
         if kind == model.__name__:
             return validate(model, data)
     raise UnipileProtocolError(f"unexpected Unipile object {kind!r}")
-
-
-def form(fields: Sequence[tuple[str, str]]) -> list[tuple[str, tuple[None, str]]]:
-    # httpx only sends multipart/form-data when "files" are given; (None, value) parts are
-    # plain form fields, which is what Unipile's POST /chats and /messages expect.
-    return [(name, (None, value)) for name, value in fields]
 
 
 def drop_none(body: dict[str, Any]) -> dict[str, Any]:
