@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = db.sessionmaker
         signals = Signals()
         signals.install(db.session_class, db.engine)
+        wiring.listen(signals)
         app.state.signals = signals
         notifier = Notifier()
         notifier.install_local_hook(db.session_class)

@@ -50,6 +50,7 @@ def worker() -> None:
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> int:
     """Run until `stop` is set (0) or the background work cannot recover (1)."""
+    from skylight import wiring
     from skylight.background import Services, make_worker
     from skylight.jobs.service import JOBS_CHANNEL
     from skylight.kit.db import Database, create_engine
@@ -61,6 +62,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> int:
     db = Database(create_engine(settings.resolved_database_url))
     signals = Signals()
     signals.install(db.session_class, db.engine)
+    wiring.listen(signals)
     loops = Loops(give_up_after=settings.worker_give_up_seconds)
     try:
         async with connect_upstream(settings) as upstream, webhook_sender(settings) as hooks:

@@ -7,6 +7,7 @@ from sqlalchemy import bindparam, select
 
 from skylight.events.models import Event
 from skylight.kit.repository import Repository, ScopedRepository
+from skylight.webhooks.cache import endpoints
 from skylight.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
@@ -23,9 +24,14 @@ class EndpointRepository(ScopedRepository[WebhookEndpoint]):
 
     async def subscribed(self, event_type: str) -> list[int]:
         """The ids of the enabled endpoints that want this type of event (asked for every
-        event, so only the two columns that answer it are read)."""
-        rows = await self.session.execute(_ENABLED, {"workspace_id": self.workspace_id})
-        return [endpoint_id for endpoint_id, types in rows if _wants_type(types, event_type)]
+        event: remembered by the process, see webhooks.cache)."""
+        enabled = endpoints.get(self.workspace_id)
+        if enabled is None:
+            generation = endpoints.generation
+            rows = await self.session.execute(_ENABLED, {"workspace_id": self.workspace_id})
+            enabled = [(endpoint_id, types) for endpoint_id, types in rows]
+            endpoints.put(self.workspace_id, enabled, generation)
+        return [endpoint_id for endpoint_id, types in enabled if _wants_type(types, event_type)]
 
     async def delete(self, endpoint: WebhookEndpoint) -> None:
         await self.session.delete(endpoint)

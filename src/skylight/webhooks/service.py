@@ -10,6 +10,7 @@ from skylight.kit.errors import NotFound
 from skylight.kit.pagination import PageParams
 from skylight.kit.settings import Settings
 from skylight.kit.time import utcnow
+from skylight.webhooks.cache import endpoints
 from skylight.webhooks.models import DeliveryState, WebhookEndpoint
 from skylight.webhooks.outbox import enqueue_delivery, schedule
 from skylight.webhooks.repository import EndpointRepository
@@ -42,6 +43,7 @@ async def create(
         secret=new_secret(),
     )
     await EndpointRepository(session, workspace_id).add(endpoint)
+    endpoints.changed(session, workspace_id)
     return EndpointWithSecret(**EndpointOut.build(endpoint).model_dump(), secret=endpoint.secret)
 
 
@@ -72,12 +74,14 @@ async def update(
         endpoint.disabled_reason = None if body.enabled else "Disabled by the user."
     endpoint.updated_at = utcnow()
     await session.flush()
+    endpoints.changed(session, workspace_id)
     return EndpointOut.build(endpoint)
 
 
 async def delete(session: AsyncSession, workspace_id: int, endpoint_id: int) -> None:
     endpoint = await _get(session, workspace_id, endpoint_id)
     await EndpointRepository(session, workspace_id).delete(endpoint)
+    endpoints.changed(session, workspace_id)
 
 
 async def rotate(
@@ -141,6 +145,7 @@ async def disable_failing(session: AsyncSession, endpoint: WebhookEndpoint) -> N
     endpoint.disabled_reason = "Deliveries kept failing for the whole retry period."
     endpoint.updated_at = utcnow()
     await session.flush()
+    endpoints.changed(session, endpoint.workspace_id)
     await emit(
         session, endpoint.workspace_id, "webhook_endpoint.disabled", EndpointOut.build(endpoint)
     )
