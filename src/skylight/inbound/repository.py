@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skylight.inbound.models import InboxEntry
-from skylight.kit.db import dialect_insert
+from skylight.kit.models import table_of
 from skylight.kit.time import utcnow
 
 _QUEUED = (
@@ -19,6 +22,18 @@ _QUEUED = (
 _ANY_QUEUED = select(exists().where(InboxEntry.applied_at.is_(None)))
 # PostgreSQL: several processes drain the queue; each takes rows no other holds.
 _QUEUED_SKIP_LOCKED = _QUEUED.with_for_update(skip_locked=True)
+
+
+@functools.cache
+def _insert(dialect: str) -> Any:
+    """Built once per dialect, on the table (every webhook runs it; see kit.models.table_of)."""
+    table = table_of(InboxEntry)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+        .returning(table.c.id)
+    )
 
 
 class InboxRepository:
@@ -47,20 +62,16 @@ class InboxRepository:
         payload: str | None,
         applied_at: datetime | None,
     ) -> bool:
-        statement = (
-            dialect_insert(self.session, InboxEntry)
-            .values(
-                dedupe_key=dedupe_key,
-                account_id=account_id,
-                event=event,
-                received_at=utcnow(),
-                payload=payload,
-                applied_at=applied_at,
-            )
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(InboxEntry.id)
-        )
-        return (await self.session.execute(statement)).scalar() is not None
+        values = {
+            "dedupe_key": dedupe_key,
+            "account_id": account_id,
+            "event": event,
+            "received_at": utcnow(),
+            "payload": payload,
+            "applied_at": applied_at,
+        }
+        statement = _insert(self.session.get_bind().dialect.name)
+        return (await self.session.execute(statement, values)).scalar() is not None
 
     async def anything_queued(self) -> bool:
         return bool(await self.session.scalar(_ANY_QUEUED))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import os
 import secrets
@@ -20,7 +21,14 @@ def webhook_secret(settings: Settings) -> str:
     Several processes on different machines must share it: set SKYLIGHT_UNIPILE_WEBHOOK_SECRET."""
     if settings.unipile_webhook_secret is not None:
         return settings.unipile_webhook_secret.get_secret_value()
-    path = Path(settings.data_dir) / _FILE
+    return _kept(Path(settings.data_dir).resolve())
+
+
+@functools.cache
+def _kept(data_dir: Path) -> str:
+    """Read (or made) once per process: every webhook asks, and it changes only with a new
+    data directory (Unipile is told it at start-up)."""
+    path = data_dir / _FILE
     if path.exists():
         return path.read_text().strip()
     private_directory(path.parent)

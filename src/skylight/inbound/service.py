@@ -33,13 +33,17 @@ from skylight.kit.time import utcnow
 from skylight.messages.webhooks import on_messaging_many
 
 logger = logging.getLogger("skylight.inbound")
+_NUL = "\\u0000"  # how a NUL appears in JSON text
 
 
-def parse(data: Any) -> MessagingWebhookPayload | AccountStatusWebhookPayload:
+def parse(
+    data: Any, *, nul_free: bool = False
+) -> MessagingWebhookPayload | AccountStatusWebhookPayload:
+    """`nul_free`: the caller knows no string holds a NUL (nothing to remove)."""
     if not isinstance(data, dict):
         raise Unprocessable("The webhook body must be a JSON object.")
     try:
-        return parse_webhook_payload(without_nul(data))
+        return parse_webhook_payload(data if nul_free else without_nul(data))
     except ValidationError as exc:
         fields = {".".join(str(p) for p in e["loc"]) or "body": [e["msg"]] for e in exc.errors()}
         raise Unprocessable("Not a Unipile webhook payload we understand.", errors=fields) from None
@@ -121,7 +125,7 @@ async def _set_aside(db: Database, exc: Exception) -> None:
 async def _apply(session: AsyncSession, entries: Sequence[tuple[int, str]]) -> None:
     payloads = []
     for _, body in entries:
-        payload = parse(json.loads(body))
+        payload = parse(json.loads(body), nul_free=_NUL not in body)
         assert isinstance(payload, MessagingWebhookPayload)
         payloads.append(payload)
     # Every workspace's lock at the start, in one order (ids ascending), as any transaction
