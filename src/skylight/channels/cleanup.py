@@ -17,15 +17,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from skylight.channels.repository import AccountLookup
+from skylight.channels.types import ChannelType
 from skylight.integrations.unipile.client import UnipileClient
 from skylight.integrations.unipile.errors import UnipileError, UnipileNotFound
 from skylight.integrations.unipile.schemas import Account
-
-if TYPE_CHECKING:
-    from skylight.channels.service import ChannelContext
+from skylight.kit.db import Database
 
 logger = logging.getLogger("skylight.channels")
 
@@ -65,33 +63,38 @@ def _candidate(account: Account, provider: str, since: datetime, username: str |
 
 
 async def discard_untracked(
-    ctx: ChannelContext, since: datetime, username: str | None = None
+    db: Database,
+    channel_type: ChannelType,
+    since: datetime,
+    username: str | None = None,
+    *,
+    unipile: UnipileClient,
 ) -> list[str]:
     """Delete the accounts a timed-out login may have left at Unipile; returns their ids.
     Best effort: if Unipile cannot be asked, it is logged (the ids are unknown then)."""
     found: list[str] = []
     try:
-        async for account in ctx.unipile.iter_accounts():
-            if _candidate(account, ctx.type.provider, since, username):
+        async for account in unipile.iter_accounts():
+            if _candidate(account, channel_type.provider, since, username):
                 found.append(account.id)
     except UnipileError as exc:
         logger.warning(
             "a %s login timed out and Unipile's accounts could not be listed to remove what it "
             "may have left: %s",
-            ctx.type.label,
+            channel_type.label,
             exc.message,
         )
         return []
-    async with ctx.db.transaction() as session:
+    async with db.transaction() as session:
         lookup = AccountLookup(session)
         untracked = [
             account_id
             for account_id in found
             if await lookup.channel(account_id) is None and await lookup.attempt(account_id) is None
         ]
-    await discard_upstream(ctx.unipile, untracked)
+    await discard_upstream(unipile, untracked)
     for account_id in untracked:
         logger.warning(
-            "deleted Unipile account %s left by a %s login that timed out", account_id, ctx.type
+            "deleted Unipile account %s left by a %s login that timed out", account_id, channel_type
         )
     return untracked

@@ -17,10 +17,9 @@ from skylight.channels.schemas import (
     QrConnectOut,
     TwoFactorRequiredOut,
 )
-from skylight.channels.service import ChannelContext
 from skylight.channels.types import QR_CHANNELS, ChannelType
 from skylight.integrations.unipile.dependencies import UnipileDep
-from skylight.kit.dependencies import Db
+from skylight.kit.dependencies import Db, DbSession
 from skylight.kit.envelope import DataMessageResponse, DataResponse, MessageResponse
 from skylight.kit.errors import NotFound
 from skylight.kit.openapi import CONFLICT
@@ -40,39 +39,38 @@ AccountIdQuery = Annotated[
 ]
 
 
-def _context(
-    caller: CurrentCaller,
-    db: Db,
-    unipile: UnipileDep,
+async def _channel_type(
     channel: Annotated[str, Path(description="whatsapp, telegram or instagram")],
-) -> ChannelContext:
+) -> ChannelType:
     try:
-        channel_type = ChannelType(channel)
+        return ChannelType(channel)
     except ValueError:
         raise NotFound(
             f"Unknown channel '{channel}'. Use whatsapp, telegram or instagram."
         ) from None
-    return ChannelContext(db=db, unipile=unipile, caller=caller, type=channel_type)
 
 
-def _qr_context(ctx: Annotated[ChannelContext, Depends(_context)]) -> ChannelContext:
-    if ctx.type not in QR_CHANNELS:
-        raise NotFound(f"{ctx.type.label} does not use a QR code.")
-    return ctx
+async def _qr_channel_type(
+    channel_type: Annotated[ChannelType, Depends(_channel_type)],
+) -> ChannelType:
+    if channel_type not in QR_CHANNELS:
+        raise NotFound(f"{channel_type.label} does not use a QR code.")
+    return channel_type
 
 
-def _instagram(caller: CurrentCaller, db: Db, unipile: UnipileDep) -> ChannelContext:
-    return ChannelContext(db=db, unipile=unipile, caller=caller, type=ChannelType.INSTAGRAM)
-
-
-Ctx = Annotated[ChannelContext, Depends(_context)]
-QrCtx = Annotated[ChannelContext, Depends(_qr_context)]
-InstagramCtx = Annotated[ChannelContext, Depends(_instagram)]
+# Each endpoint declares the caller first: a call without a valid key is a 401 before the
+# channel in its path is looked at.
+AnyChannel = Annotated[ChannelType, Depends(_channel_type)]
+QrChannel = Annotated[ChannelType, Depends(_qr_channel_type)]
+INSTAGRAM = ChannelType.INSTAGRAM
 
 
 @router.get("", response_model=DataResponse[list[ChannelOut]])
-async def list_channels(caller: CurrentCaller, db: Db) -> DataResponse[list[ChannelOut]]:
-    return DataResponse(data=await service.list_channels(db, caller))
+async def list_channels(
+    caller: CurrentCaller, session: DbSession
+) -> DataResponse[list[ChannelOut]]:
+    channels = await service.list_channels(session, caller.workspace_id, caller.workspace_timezone)
+    return DataResponse(data=channels)
 
 
 # Instagram's own routes come first so /channels/{channel}/connect does not capture them.
@@ -82,9 +80,11 @@ async def list_channels(caller: CurrentCaller, db: Db) -> DataResponse[list[Chan
     responses=CONFLICT,
 )
 async def connect_instagram(
-    ctx: InstagramCtx, body: InstagramConnectIn
+    caller: CurrentCaller, db: Db, unipile: UnipileDep, body: InstagramConnectIn
 ) -> DataResponse[ChannelOut] | DataMessageResponse[TwoFactorRequiredOut]:
-    result = await instagram.connect(ctx, body)
+    result = await instagram.connect(
+        db, caller.workspace_id, body, caller.workspace_timezone, unipile=unipile
+    )
     if isinstance(result, TwoFactorRequiredOut):
         message = instagram_errors.checkpoint_message(result.checkpoint_type)
         return DataMessageResponse(data=result, message=message)
@@ -96,33 +96,47 @@ async def connect_instagram(
     response_model=DataMessageResponse[ChannelOut] | DataMessageResponse[TwoFactorRequiredOut],
 )
 async def solve_instagram_2fa(
-    ctx: InstagramCtx, body: InstagramCodeIn
+    caller: CurrentCaller, db: Db, unipile: UnipileDep, body: InstagramCodeIn
 ) -> DataMessageResponse[ChannelOut] | DataMessageResponse[TwoFactorRequiredOut]:
-    result, message = await instagram.solve(ctx, body.account_id, body.code)
+    result, message = await instagram.solve(
+        db,
+        caller.workspace_id,
+        body.account_id,
+        body.code,
+        caller.workspace_timezone,
+        unipile=unipile,
+    )
     if isinstance(result, TwoFactorRequiredOut):
         return DataMessageResponse[TwoFactorRequiredOut](data=result, message=message)
     return DataMessageResponse[ChannelOut](data=result, message=message)
 
 
 @router.post("/instagram/2fa/resend", response_model=MessageResponse)
-async def resend_instagram_2fa(ctx: InstagramCtx, body: InstagramResendIn) -> MessageResponse:
-    return MessageResponse(message=await instagram.resend(ctx, body.account_id))
+async def resend_instagram_2fa(
+    caller: CurrentCaller, db: Db, unipile: UnipileDep, body: InstagramResendIn
+) -> MessageResponse:
+    message = await instagram.resend(db, caller.workspace_id, body.account_id, unipile=unipile)
+    return MessageResponse(message=message)
 
 
 @router.post(
     "/{channel}/connect", response_model=DataMessageResponse[QrConnectOut], responses=CONFLICT
 )
-async def connect(ctx: QrCtx) -> DataMessageResponse[QrConnectOut]:
-    result = await service.connect_qr(ctx)
-    return DataMessageResponse(data=result, message=QR_MESSAGES[ctx.type])
+async def connect(
+    caller: CurrentCaller, db: Db, unipile: UnipileDep, channel_type: QrChannel
+) -> DataMessageResponse[QrConnectOut]:
+    result = await service.connect_qr(db, caller.workspace_id, channel_type, unipile=unipile)
+    return DataMessageResponse(data=result, message=QR_MESSAGES[channel_type])
 
 
 @router.get("/instagram/status", response_model=DataResponse[ChannelOut])
 async def instagram_status(
-    ctx: InstagramCtx, account_id: AccountIdQuery = None
+    caller: CurrentCaller, db: Db, unipile: UnipileDep, account_id: AccountIdQuery = None
 ) -> DataResponse[ChannelOut]:
     """The seed: Instagram's status is the channel object, from local records."""
-    result, _ = await service.status(ctx, account_id)
+    result, _ = await service.status(
+        db, caller.workspace_id, INSTAGRAM, account_id, caller.workspace_timezone, unipile=unipile
+    )
     return DataResponse(data=ChannelOut(**result.model_dump(exclude={"completed", "in_progress"})))
 
 
@@ -131,9 +145,20 @@ async def instagram_status(
     response_model=DataResponse[ChannelStatusOut] | DataMessageResponse[ChannelStatusOut],
 )
 async def channel_status(
-    ctx: Ctx, account_id: AccountIdQuery = None
+    caller: CurrentCaller,
+    db: Db,
+    unipile: UnipileDep,
+    channel_type: AnyChannel,
+    account_id: AccountIdQuery = None,
 ) -> DataResponse[ChannelStatusOut] | DataMessageResponse[ChannelStatusOut]:
-    result, message = await service.status(ctx, account_id)
+    result, message = await service.status(
+        db,
+        caller.workspace_id,
+        channel_type,
+        account_id,
+        caller.workspace_timezone,
+        unipile=unipile,
+    )
     if message is None:
         return DataResponse(data=result)
     # Only an attempt that ended without connecting carries a message: why it ended.
@@ -146,20 +171,30 @@ async def channel_status(
     responses={200: {"content": {"image/svg+xml": {}}, "description": "The QR code"}},
 )
 async def qr_image(
-    ctx: QrCtx, account_id: Annotated[CleanStr, Query(min_length=1, max_length=128)]
+    caller: CurrentCaller,
+    db: Db,
+    channel_type: QrChannel,
+    account_id: Annotated[CleanStr, Query(min_length=1, max_length=128)],
 ) -> Response:
-    svg = await qr.qr_svg(ctx, account_id)
+    svg = await qr.qr_svg(db, caller.workspace_id, channel_type, account_id)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
 @router.post("/{channel}/refresh", response_model=DataResponse[ChannelOut])
-async def refresh(ctx: Ctx) -> DataResponse[ChannelOut]:
-    return DataResponse(data=await service.refresh(ctx))
+async def refresh(
+    caller: CurrentCaller, db: Db, unipile: UnipileDep, channel_type: AnyChannel
+) -> DataResponse[ChannelOut]:
+    channel = await service.refresh(
+        db, caller.workspace_id, channel_type, caller.workspace_timezone, unipile=unipile
+    )
+    return DataResponse(data=channel)
 
 
 @router.post(
     "/{channel}/disconnect", status_code=status.HTTP_204_NO_CONTENT, response_class=Response
 )
-async def disconnect(ctx: Ctx) -> Response:
-    await service.disconnect(ctx)
+async def disconnect(
+    caller: CurrentCaller, db: Db, unipile: UnipileDep, channel_type: AnyChannel
+) -> Response:
+    await service.disconnect(db, caller.workspace_id, channel_type, unipile=unipile)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

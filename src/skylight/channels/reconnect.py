@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from skylight.channels.models import AttemptState, Channel, ChannelAttempt
+from skylight.channels.repository import ChannelRepository
 from skylight.channels.state import ATTEMPT_TTL
-from skylight.channels.types import SyncStatus
+from skylight.channels.types import ChannelType, SyncStatus
+from skylight.kit.db import Database
 from skylight.kit.errors import Conflict
 from skylight.kit.time import utcnow
-
-if TYPE_CHECKING:
-    from skylight.channels.service import ChannelContext
 
 # Down, but the account is still Unipile's and its owner can bring it back.
 NEEDS_OWNER = frozenset({SyncStatus.CREDENTIALS, SyncStatus.ERROR, SyncStatus.STOPPED})
@@ -31,11 +29,13 @@ class Reconnectable:
     username: str | None
 
 
-async def reconnectable(ctx: ChannelContext) -> Reconnectable | None:
+async def reconnectable(
+    db: Database, workspace_id: int, channel_type: ChannelType
+) -> Reconnectable | None:
     """The channel's account when it was connected once and is down now; None when a
     connect should create a new account (none yet, never connected, or alive)."""
-    async with ctx.db.transaction() as session:
-        channel = await ctx.repo(session).get(ctx.type)
+    async with db.transaction() as session:
+        channel = await ChannelRepository(session, workspace_id).get(channel_type)
         if channel is None or channel.unipile_account_id is None:
             return None
         if channel.connected_at is None or channel.status not in NEEDS_OWNER:
@@ -44,7 +44,9 @@ async def reconnectable(ctx: ChannelContext) -> Reconnectable | None:
 
 
 async def reopen(
-    ctx: ChannelContext,
+    db: Database,
+    workspace_id: int,
+    channel_type: ChannelType,
     account_id: str,
     *,
     qr_code: str | None,
@@ -56,20 +58,20 @@ async def reopen(
     caller to delete at Unipile). The channel keeps its status until Unipile reports the
     account back (a webhook or a poll)."""
     now = utcnow()
-    async with ctx.db.transaction() as session:
-        repo = ctx.repo(session)
-        channel = await repo.lock(ctx.type)
+    async with db.transaction() as session:
+        repo = ChannelRepository(session, workspace_id)
+        channel = await repo.lock(channel_type)
         if channel.unipile_account_id != account_id:
-            raise Conflict(f"The {ctx.type.label} channel changed meanwhile. Try again.")
+            raise Conflict(f"The {channel_type.label} channel changed meanwhile. Try again.")
         replaced: set[str] = set()
-        for old in await repo.pending_attempts(ctx.type):
+        for old in await repo.pending_attempts(channel_type):
             if old.unipile_account_id != account_id:
                 old.state = AttemptState.REPLACED
                 replaced.add(old.unipile_account_id)
-        attempt = await repo.attempt(ctx.type, account_id)
+        attempt = await repo.attempt(channel_type, account_id)
         if attempt is None:
             attempt = ChannelAttempt(
-                workspace_id=ctx.caller.workspace_id, type=ctx.type, unipile_account_id=account_id
+                workspace_id=workspace_id, type=channel_type, unipile_account_id=account_id
             )
             await repo.add(attempt)
         _restart(attempt, now, qr_code, checkpoint_type, connected)

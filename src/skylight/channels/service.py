@@ -8,12 +8,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from skylight.apikeys.service import Caller
 from skylight.channels.cleanup import delete_upstream, discard_untracked, discard_upstream
 from skylight.channels.events import channel_event
 from skylight.channels.guards import disconnect_refusal
@@ -49,28 +47,17 @@ ENDED = {
 }
 
 
-@dataclass(frozen=True)
-class ChannelContext:
-    db: Database
-    unipile: UnipileClient
-    caller: Caller
-    type: ChannelType
-
-    def repo(self, session: AsyncSession) -> ChannelRepository:
-        return ChannelRepository(session, self.caller.workspace_id)
-
-    def out(self, channel: Channel) -> ChannelOut:
-        return ChannelOut.build(channel, self.caller.workspace_timezone)
-
-
 def not_connected(channel_type: ChannelType) -> NotFound:
     return NotFound(f"{channel_type.label} is not connected.")
 
 
 async def start_account(
-    ctx: ChannelContext,
+    db: Database,
+    workspace_id: int,
+    channel_type: ChannelType,
     account_id: str,
     *,
+    unipile: UnipileClient,
     qr_code: str | None,
     checkpoint_type: str | None,
     connected: bool,
@@ -86,17 +73,27 @@ async def start_account(
     now = utcnow()
     try:
         channel, replaced = await _record(
-            ctx, account_id, now, qr_code, checkpoint_type, connected, username
+            db,
+            workspace_id,
+            channel_type,
+            account_id,
+            now,
+            qr_code,
+            checkpoint_type,
+            connected,
+            username,
         )
     except Conflict:
-        await discard_upstream(ctx.unipile, [account_id])
+        await discard_upstream(unipile, [account_id])
         raise
-    await discard_upstream(ctx.unipile, sorted(replaced - {account_id} - set(deleted)))
+    await discard_upstream(unipile, sorted(replaced - {account_id} - set(deleted)))
     return channel
 
 
 async def _record(
-    ctx: ChannelContext,
+    db: Database,
+    workspace_id: int,
+    channel_type: ChannelType,
     account_id: str,
     now: datetime,
     qr_code: str | None,
@@ -104,19 +101,19 @@ async def _record(
     connected: bool,
     username: str | None,
 ) -> tuple[Channel, set[str]]:
-    async with ctx.db.transaction() as session:
-        repo = ctx.repo(session)
-        channel = await repo.lock(ctx.type)
+    async with db.transaction() as session:
+        repo = ChannelRepository(session, workspace_id)
+        channel = await repo.lock(channel_type)
         if channel.is_connected:
-            raise already_connected(ctx.type)
+            raise already_connected(channel_type)
         replaced = {channel.unipile_account_id} if channel.unipile_account_id else set()
-        for old in await repo.pending_attempts(ctx.type):
+        for old in await repo.pending_attempts(channel_type):
             old.state = AttemptState.REPLACED
             replaced.add(old.unipile_account_id)
         await repo.add(
             ChannelAttempt(
-                workspace_id=ctx.caller.workspace_id,
-                type=ctx.type,
+                workspace_id=workspace_id,
+                type=channel_type,
                 unipile_account_id=account_id,
                 state=AttemptState.CONNECTED if connected else AttemptState.PENDING,
                 checkpoint_type=checkpoint_type,
@@ -137,45 +134,54 @@ def already_connected(channel_type: ChannelType) -> Conflict:
     return Conflict(f"{channel_type.label} is already connected. Disconnect it first.")
 
 
-async def ensure_can_connect(ctx: ChannelContext) -> list[str]:
+async def ensure_can_connect(
+    db: Database, workspace_id: int, channel_type: ChannelType
+) -> list[str]:
     """409 when connected; otherwise the Unipile accounts the new attempt supersedes."""
-    async with ctx.db.transaction() as session:
-        repo = ctx.repo(session)
-        channel = await repo.get(ctx.type)
+    async with db.transaction() as session:
+        repo = ChannelRepository(session, workspace_id)
+        channel = await repo.get(channel_type)
         if channel is not None and channel.is_connected:
-            raise already_connected(ctx.type)
-        stale = {a.unipile_account_id for a in await repo.pending_attempts(ctx.type)}
+            raise already_connected(channel_type)
+        stale = {a.unipile_account_id for a in await repo.pending_attempts(channel_type)}
         if channel is not None and channel.unipile_account_id:
             stale.add(channel.unipile_account_id)
         return sorted(stale)
 
 
-def login_timed_out(ctx: ChannelContext) -> UpstreamUnavailable:
+def login_timed_out(channel_type: ChannelType) -> UpstreamUnavailable:
     return UpstreamUnavailable(
-        f"Unipile did not answer in time while connecting {ctx.type.label}; nothing was kept. "
-        "Try again."
+        f"Unipile did not answer in time while connecting {channel_type.label}; nothing was "
+        "kept. Try again."
     )
 
 
-async def connect_qr(ctx: ChannelContext) -> QrConnectOut:
-    again = await reconnectable(ctx)
+async def connect_qr(
+    db: Database, workspace_id: int, channel_type: ChannelType, *, unipile: UnipileClient
+) -> QrConnectOut:
+    again = await reconnectable(db, workspace_id, channel_type)
     if again is not None:
-        reconnected = await _reconnect_qr(ctx, again.account_id)
+        reconnected = await _reconnect_qr(
+            db, workspace_id, channel_type, again.account_id, unipile=unipile
+        )
         if reconnected is not None:
             return reconnected
-    stale = await ensure_can_connect(ctx)
+    stale = await ensure_can_connect(db, workspace_id, channel_type)
     for account_id in stale:
-        await delete_upstream(ctx.unipile, account_id)
+        await delete_upstream(unipile, account_id)
     started = utcnow()
     try:
-        checkpoint = await ctx.unipile.connect_account(ctx.type.provider)
+        checkpoint = await unipile.connect_account(channel_type.provider)
     except UnipileTimeout:
-        await discard_untracked(ctx, started)
-        raise login_timed_out(ctx) from None
+        await discard_untracked(db, channel_type, started, unipile=unipile)
+        raise login_timed_out(channel_type) from None
     qr_code = _qr_code(checkpoint)
     await start_account(
-        ctx,
+        db,
+        workspace_id,
+        channel_type,
         checkpoint.account_id,
+        unipile=unipile,
         qr_code=qr_code,
         checkpoint_type="QRCODE",
         connected=False,
@@ -191,48 +197,69 @@ def _qr_code(answer: object) -> str:
     return qr_code
 
 
-async def _reconnect_qr(ctx: ChannelContext, account_id: str) -> QrConnectOut | None:
+async def _reconnect_qr(
+    db: Database,
+    workspace_id: int,
+    channel_type: ChannelType,
+    account_id: str,
+    *,
+    unipile: UnipileClient,
+) -> QrConnectOut | None:
     """A new QR code for the same account (its chats kept); None when Unipile no longer has
     the account (then a new one is connected)."""
     try:
-        answer = await ctx.unipile.reconnect_account(account_id, ctx.type.provider)
+        answer = await unipile.reconnect_account(account_id, channel_type.provider)
     except UnipileNotFound:
         return None
     qr_code = _qr_code(answer)
     _, replaced = await reopen(
-        ctx, account_id, qr_code=qr_code, checkpoint_type="QRCODE", connected=False
+        db,
+        workspace_id,
+        channel_type,
+        account_id,
+        qr_code=qr_code,
+        checkpoint_type="QRCODE",
+        connected=False,
     )
-    await discard_upstream(ctx.unipile, sorted(replaced))
+    await discard_upstream(unipile, sorted(replaced))
     return QrConnectOut(account_id=account_id, qr_code=qr_code)
 
 
 async def status(
-    ctx: ChannelContext, account_id: str | None
+    db: Database,
+    workspace_id: int,
+    channel_type: ChannelType,
+    account_id: str | None,
+    timezone: str,
+    *,
+    unipile: UnipileClient,
 ) -> tuple[ChannelStatusOut, str | None]:
     """The channel with completed/in_progress, and why the attempt ended if it failed."""
-    async with ctx.db.transaction() as session:
-        repo = ctx.repo(session)
-        channel = await repo.get(ctx.type)
-        attempt = await _attempt_for(repo, ctx.type, channel, account_id)
+    async with db.transaction() as session:
+        repo = ChannelRepository(session, workspace_id)
+        channel = await repo.get(channel_type)
+        attempt = await _attempt_for(repo, channel_type, channel, account_id)
         # Instagram's status is from local records (the seed); QR logins are also polled.
         poll = (
-            ctx.type in QR_CHANNELS
+            channel_type in QR_CHANNELS
             and attempt is not None
             and attempt.pending
             and attempt.expires_at > utcnow()
         )
     if poll and attempt is not None:
         # Don't wait only for the webhook: ask Unipile (a lost webhook must not leave it stuck).
-        await _poll_account(ctx, attempt.unipile_account_id)
-    async with ctx.db.transaction() as session:
-        repo = ctx.repo(session)
-        channel = await repo.get(ctx.type)
-        attempt = await _attempt_for(repo, ctx.type, channel, account_id)
+        await _poll_account(
+            db, workspace_id, channel_type, attempt.unipile_account_id, unipile=unipile
+        )
+    async with db.transaction() as session:
+        repo = ChannelRepository(session, workspace_id)
+        channel = await repo.get(channel_type)
+        attempt = await _attempt_for(repo, channel_type, channel, account_id)
         if attempt is not None:
             expire_if_due(channel, attempt, utcnow())
         if channel is None:
-            raise not_connected(ctx.type)
-        out = ctx.out(channel)
+            raise not_connected(channel_type)
+        out = ChannelOut.build(channel, timezone)
         message = None
         if attempt is None:
             completed, in_progress = channel.is_connected, False
@@ -260,29 +287,42 @@ async def _attempt_for(
     return await repo.attempt(channel_type, channel.unipile_account_id)
 
 
-async def _poll_account(ctx: ChannelContext, account_id: str) -> None:
+async def _poll_account(
+    db: Database,
+    workspace_id: int,
+    channel_type: ChannelType,
+    account_id: str,
+    *,
+    unipile: UnipileClient,
+) -> None:
     try:
         # Bounded: the client retries a failing GET for up to a minute, but a poll must answer
         # in time for the next one (the webhook is the main path, this is the safety net).
         async with asyncio.timeout(POLL_BUDGET_SECONDS):
-            account = await ctx.unipile.get_account(account_id)
+            account = await unipile.get_account(account_id)
     except UnipileNotFound:
-        await apply_status(ctx, account_id, "DELETED", username=None, only_pending=True)
+        await apply_status(
+            db, workspace_id, channel_type, account_id, "DELETED", username=None, only_pending=True
+        )
         return
     except (UnipileError, TimeoutError):
         return  # best effort: the local state stands and the next poll tries again
     if account.status is not None:
         await apply_status(
-            ctx,
+            db,
+            workspace_id,
+            channel_type,
             account_id,
             account.status,
-            username=username_from_account(ctx.type, account),
+            username=username_from_account(channel_type, account),
             only_pending=True,
         )
 
 
 async def apply_status(
-    ctx: ChannelContext,
+    db: Database,
+    workspace_id: int,
+    channel_type: ChannelType,
     account_id: str,
     upstream: str,
     *,
@@ -292,12 +332,12 @@ async def apply_status(
     """`only_pending`: for a status polled to finish a login. Once the attempt is no longer
     pending a webhook has moved it on, and what we read before that may be older than it
     (OK read, CREDENTIALS delivered, OK written would hide the CREDENTIALS)."""
-    async with ctx.db.transaction() as session:
-        repo = ctx.repo(session)
-        channel = await repo.get(ctx.type)
+    async with db.transaction() as session:
+        repo = ChannelRepository(session, workspace_id)
+        channel = await repo.get(channel_type)
         if channel is not None and channel.unipile_account_id != account_id:
             channel = None
-        attempt = await repo.attempt(ctx.type, account_id)
+        attempt = await repo.attempt(channel_type, account_id)
         if only_pending and (attempt is None or not attempt.pending):
             return
         changed = apply_upstream_status(channel, attempt, upstream, utcnow())
@@ -307,48 +347,63 @@ async def apply_status(
             await channel_event(session, channel, "channel.status_changed")
 
 
-async def refresh(ctx: ChannelContext) -> ChannelOut:
-    async with ctx.db.transaction() as session:
-        channel = await ctx.repo(session).get(ctx.type)
+async def refresh(
+    db: Database,
+    workspace_id: int,
+    channel_type: ChannelType,
+    timezone: str,
+    *,
+    unipile: UnipileClient,
+) -> ChannelOut:
+    async with db.transaction() as session:
+        channel = await ChannelRepository(session, workspace_id).get(channel_type)
         if channel is None or channel.unipile_account_id is None:
-            raise not_connected(ctx.type)
+            raise not_connected(channel_type)
         account_id = channel.unipile_account_id
     try:
-        account = await ctx.unipile.get_account(account_id)
+        account = await unipile.get_account(account_id)
     except UnipileNotFound:
-        await apply_status(ctx, account_id, "DELETED", username=None)
+        await apply_status(db, workspace_id, channel_type, account_id, "DELETED", username=None)
     else:
         if account.status is not None:
             await apply_status(
-                ctx, account_id, account.status, username=username_from_account(ctx.type, account)
+                db,
+                workspace_id,
+                channel_type,
+                account_id,
+                account.status,
+                username=username_from_account(channel_type, account),
             )
-    async with ctx.db.transaction() as session:
-        channel = await ctx.repo(session).get(ctx.type)
-        if channel is None:
-            raise not_connected(ctx.type)
-        return ctx.out(channel)
-
-
-async def list_channels(db: Database, caller: Caller) -> list[ChannelOut]:
     async with db.transaction() as session:
-        rows = await ChannelRepository(session, caller.workspace_id).all()
-        return [ChannelOut.build(row, caller.workspace_timezone) for row in rows]
-
-
-async def disconnect(ctx: ChannelContext) -> None:
-    async with ctx.db.transaction() as session:
-        channel = await ctx.repo(session).get(ctx.type)
+        channel = await ChannelRepository(session, workspace_id).get(channel_type)
         if channel is None:
-            raise not_connected(ctx.type)
-        refusal = await disconnect_refusal(session, ctx.caller.workspace_id, ctx.type)
+            raise not_connected(channel_type)
+        return ChannelOut.build(channel, timezone)
+
+
+async def list_channels(
+    session: AsyncSession, workspace_id: int, timezone: str
+) -> list[ChannelOut]:
+    rows = await ChannelRepository(session, workspace_id).all()
+    return [ChannelOut.build(row, timezone) for row in rows]
+
+
+async def disconnect(
+    db: Database, workspace_id: int, channel_type: ChannelType, *, unipile: UnipileClient
+) -> None:
+    async with db.transaction() as session:
+        channel = await ChannelRepository(session, workspace_id).get(channel_type)
+        if channel is None:
+            raise not_connected(channel_type)
+        refusal = await disconnect_refusal(session, workspace_id, channel_type)
         if refusal is not None:
             raise Unprocessable(refusal)
         account_id = channel.unipile_account_id
     if account_id:
-        await delete_upstream(ctx.unipile, account_id)
-    async with ctx.db.transaction() as session:
-        repo = ctx.repo(session)
-        channel = await repo.get(ctx.type)
+        await delete_upstream(unipile, account_id)
+    async with db.transaction() as session:
+        repo = ChannelRepository(session, workspace_id)
+        channel = await repo.get(channel_type)
         if channel is not None:
             channel.unipile_account_id = None
             await channel_event(session, channel, "channel.disconnected")

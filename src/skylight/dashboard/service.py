@@ -11,12 +11,10 @@ from skylight.channels import service as channels
 from skylight.channels.instagram_errors import CAPTCHA
 from skylight.channels.repository import ChannelRepository
 from skylight.channels.schemas import ChannelStatusOut
-from skylight.channels.service import ChannelContext
 from skylight.channels.types import HEALTHY, QR_CHANNELS, ChannelType, SyncStatus
 from skylight.integrations.unipile.client import UnipileClient
 from skylight.kit.db import Database
 from skylight.kit.errors import NotFound
-from skylight.users.service import SignedIn
 
 HOW_TO_SCAN = {
     ChannelType.WHATSAPP: "On your phone open WhatsApp → Settings → Linked devices → "
@@ -106,37 +104,42 @@ class Card:
         return STATUS_HELP[self.channel.sync_status]
 
 
-def context(
-    db: Database, unipile: UnipileClient, me: SignedIn, kind: ChannelType
-) -> ChannelContext:
-    return ChannelContext(db=db, unipile=unipile, caller=me.caller, type=kind)
-
-
 def qr_data_url(data: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(qr.render_svg(data)).decode()
 
 
-async def card(ctx: ChannelContext) -> Card:
+async def card(
+    db: Database,
+    workspace_id: int,
+    channel_type: ChannelType,
+    timezone: str,
+    *,
+    unipile: UnipileClient,
+) -> Card:
     """The channel's card. A pending QR login is polled at Unipile (as the API's status does),
     so a scan is noticed even when its webhook is late."""
     try:
-        status, ended = await channels.status(ctx, None)
+        status, ended = await channels.status(
+            db, workspace_id, channel_type, None, timezone, unipile=unipile
+        )
     except NotFound:
-        return Card(type=ctx.type)
-    pending = await _pending(ctx) if status.in_progress else None
+        return Card(type=channel_type)
+    pending = await _pending(db, workspace_id, channel_type) if status.in_progress else None
     if pending is not None and pending.checkpoint_type == "CAPTCHA":
         # Nothing to enter here: the card offers to connect again, saying why.
-        return Card(type=ctx.type, channel=status, ended=CAPTCHA)
-    return Card(type=ctx.type, channel=status, pending=pending, ended=ended)
+        return Card(type=channel_type, channel=status, ended=CAPTCHA)
+    return Card(type=channel_type, channel=status, pending=pending, ended=ended)
 
 
-async def _pending(ctx: ChannelContext) -> PendingLogin | None:
-    async with ctx.db.transaction() as session:
-        repo = ChannelRepository(session, ctx.caller.workspace_id)
-        channel = await repo.get(ctx.type)
+async def _pending(
+    db: Database, workspace_id: int, channel_type: ChannelType
+) -> PendingLogin | None:
+    async with db.transaction() as session:
+        repo = ChannelRepository(session, workspace_id)
+        channel = await repo.get(channel_type)
         if channel is None or channel.unipile_account_id is None:
             return None
-        attempt = await repo.attempt(ctx.type, channel.unipile_account_id)
+        attempt = await repo.attempt(channel_type, channel.unipile_account_id)
         if attempt is None or not attempt.pending:
             return None
         account_id, checkpoint, code = (
@@ -151,5 +154,7 @@ async def _pending(ctx: ChannelContext) -> PendingLogin | None:
     )
 
 
-async def cards(db: Database, unipile: UnipileClient, me: SignedIn) -> list[Card]:
-    return [await card(context(db, unipile, me, kind)) for kind in ChannelType]
+async def cards(
+    db: Database, workspace_id: int, timezone: str, *, unipile: UnipileClient
+) -> list[Card]:
+    return [await card(db, workspace_id, kind, timezone, unipile=unipile) for kind in ChannelType]

@@ -18,39 +18,49 @@ from skylight.kit.params import IdPath
 from skylight.sandbox import service
 from skylight.sandbox.inbound import read_inbound
 from skylight.sandbox.schemas import FaultsIn, InboundOut, ScanIn, SentOut, StatusIn
-from skylight.sandbox.service import SandboxContext
 
 router = APIRouter(prefix="/sandbox", tags=["sandbox"])
 AccountId = Annotated[str, Path(min_length=1, max_length=128)]
 
 
-def _context(
-    request: Request, caller: CurrentCaller, db: Db, unipile: UnipileDep
-) -> SandboxContext:
+async def _control(request: Request) -> SimulatorControl:
     control: SimulatorControl | None = request.app.state.simulator
     if control is None:
         raise NotFound("Not found.")
-    return SandboxContext(db=db, control=control, caller=caller, unipile=unipile)
+    return control
 
 
-Ctx = Annotated[SandboxContext, Depends(_context)]
+# Each endpoint declares the caller first: a call without a valid key is a 401 even where the
+# sandbox is absent.
+Control = Annotated[SimulatorControl, Depends(_control)]
 
 
 @router.post("/accounts/{account_id}/scan", response_model=MessageResponse)
-async def scan(ctx: Ctx, account_id: AccountId, body: ScanIn | None = None) -> MessageResponse:
-    await service.scan(ctx, account_id, body.username if body else None)
+async def scan(
+    caller: CurrentCaller,
+    db: Db,
+    control: Control,
+    account_id: AccountId,
+    body: ScanIn | None = None,
+) -> MessageResponse:
+    username = body.username if body else None
+    await service.scan(db, caller.workspace_id, account_id, username, control=control)
     return MessageResponse(message="QR code scanned; the account is connecting.")
 
 
 @router.post("/accounts/{account_id}/fail", response_model=MessageResponse)
-async def fail(ctx: Ctx, account_id: AccountId) -> MessageResponse:
-    await service.fail(ctx, account_id)
+async def fail(
+    caller: CurrentCaller, db: Db, control: Control, account_id: AccountId
+) -> MessageResponse:
+    await service.fail(db, caller.workspace_id, account_id, control=control)
     return MessageResponse(message="The QR connection attempt failed.")
 
 
 @router.post("/accounts/{account_id}/status", response_model=MessageResponse)
-async def set_status(ctx: Ctx, account_id: AccountId, body: StatusIn) -> MessageResponse:
-    await service.set_status(ctx, account_id, body.status)
+async def set_status(
+    caller: CurrentCaller, db: Db, control: Control, account_id: AccountId, body: StatusIn
+) -> MessageResponse:
+    await service.set_status(db, caller.workspace_id, account_id, body.status, control=control)
     return MessageResponse(message=f"Upstream status set to {body.status}.")
 
 
@@ -101,31 +111,41 @@ INBOUND_BODY: dict[str, Any] = {
     },
     openapi_extra=INBOUND_BODY,
 )
-async def inbound(ctx: Ctx, request: Request) -> DataMessageResponse[InboundOut]:
+async def inbound(
+    caller: CurrentCaller, db: Db, control: Control, request: Request
+) -> DataMessageResponse[InboundOut]:
     """A message from someone to the connected account, through Unipile's webhook like a real
     one; with a file, a received attachment (its bytes then come from Unipile's route)."""
     body, file = await read_inbound(request)
-    result = await service.inbound(ctx, body, file)
+    result = await service.inbound(db, caller.workspace_id, body, file, control=control)
     return DataMessageResponse(data=result, message="Inbound message delivered to Unipile.")
 
 
 @router.post("/messages/{message_id}/delivered", response_model=MessageResponse)
-async def delivered(ctx: Ctx, message_id: IdPath) -> MessageResponse:
-    await service.receipt(ctx, message_id, "delivered")
+async def delivered(
+    caller: CurrentCaller, db: Db, unipile: UnipileDep, control: Control, message_id: IdPath
+) -> MessageResponse:
+    await service.receipt(
+        db, caller.workspace_id, message_id, "delivered", control=control, unipile=unipile
+    )
     return MessageResponse(message="Delivered receipt sent.")
 
 
 @router.post("/messages/{message_id}/read", response_model=MessageResponse)
-async def read(ctx: Ctx, message_id: IdPath) -> MessageResponse:
-    await service.receipt(ctx, message_id, "read")
+async def read(
+    caller: CurrentCaller, db: Db, unipile: UnipileDep, control: Control, message_id: IdPath
+) -> MessageResponse:
+    await service.receipt(
+        db, caller.workspace_id, message_id, "read", control=control, unipile=unipile
+    )
     return MessageResponse(message="Read receipt sent.")
 
 
 @router.get("/sent", response_model=DataResponse[list[SentOut]])
-async def sent(ctx: Ctx) -> DataResponse[list[SentOut]]:
-    return DataResponse(data=await service.sent(ctx))
+async def sent(caller: CurrentCaller, db: Db, control: Control) -> DataResponse[list[SentOut]]:
+    return DataResponse(data=await service.sent(db, caller.workspace_id, control=control))
 
 
 @router.post("/faults", response_model=DataResponse[FaultsIn])
-async def faults(ctx: Ctx, body: FaultsIn) -> DataResponse[FaultsIn]:
-    return DataResponse(data=await service.set_faults(ctx, body))
+async def faults(caller: CurrentCaller, control: Control, body: FaultsIn) -> DataResponse[FaultsIn]:
+    return DataResponse(data=await service.set_faults(caller.workspace_id, body, control=control))

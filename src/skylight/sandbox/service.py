@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
-from skylight.apikeys.service import Caller
 from skylight.channels.repository import ChannelRepository
 from skylight.channels.types import ChannelType
 from skylight.integrations.unipile.attachments import Upload
@@ -22,17 +20,9 @@ from skylight.sandbox.schemas import FaultsIn, InboundIn, InboundOut, SentOut
 from skylight.sandbox.tenancy import tenant_of
 
 
-@dataclass(frozen=True)
-class SandboxContext:
-    db: Database
-    control: SimulatorControl
-    caller: Caller
-    unipile: UnipileClient
-
-
-async def _owned_account(ctx: SandboxContext, account_id: str) -> None:
-    async with ctx.db.transaction() as session:
-        if not await ChannelRepository(session, ctx.caller.workspace_id).owns_account(account_id):
+async def _owned_account(db: Database, workspace_id: int, account_id: str) -> None:
+    async with db.transaction() as session:
+        if not await ChannelRepository(session, workspace_id).owns_account(account_id):
             raise NotFound("No account with this id in this workspace.")
 
 
@@ -45,35 +35,53 @@ def _refused(exc: UnipileError) -> Exception:
     return exc
 
 
-async def scan(ctx: SandboxContext, account_id: str, username: str | None) -> None:
-    await _owned_account(ctx, account_id)
+async def scan(
+    db: Database,
+    workspace_id: int,
+    account_id: str,
+    username: str | None,
+    *,
+    control: SimulatorControl,
+) -> None:
+    await _owned_account(db, workspace_id, account_id)
     try:
-        await ctx.control.scan(account_id, username)
+        await control.scan(account_id, username)
     except UnipileError as exc:
         raise _refused(exc) from None
 
 
-async def fail(ctx: SandboxContext, account_id: str) -> None:
-    await _owned_account(ctx, account_id)
+async def fail(
+    db: Database, workspace_id: int, account_id: str, *, control: SimulatorControl
+) -> None:
+    await _owned_account(db, workspace_id, account_id)
     try:
-        await ctx.control.fail(account_id)
+        await control.fail(account_id)
     except UnipileError as exc:
         raise _refused(exc) from None
 
 
-async def set_status(ctx: SandboxContext, account_id: str, status: str) -> None:
-    await _owned_account(ctx, account_id)
+async def set_status(
+    db: Database, workspace_id: int, account_id: str, status: str, *, control: SimulatorControl
+) -> None:
+    await _owned_account(db, workspace_id, account_id)
     try:
-        await ctx.control.set_status(account_id, status)  # type: ignore[arg-type]
+        await control.set_status(account_id, status)  # type: ignore[arg-type]
     except UnipileError as exc:
         raise _refused(exc) from None
 
 
-async def inbound(ctx: SandboxContext, body: InboundIn, file: Upload | None = None) -> InboundOut:
+async def inbound(
+    db: Database,
+    workspace_id: int,
+    body: InboundIn,
+    file: Upload | None = None,
+    *,
+    control: SimulatorControl,
+) -> InboundOut:
     if body.text is None and file is None:
         raise Unprocessable("Give a text, a file or both.", errors={"text": ["Field required"]})
-    async with ctx.db.transaction() as session:
-        channel = await ChannelRepository(session, ctx.caller.workspace_id).get(body.channel)
+    async with db.transaction() as session:
+        channel = await ChannelRepository(session, workspace_id).get(body.channel)
         if channel is None or not channel.is_connected or channel.unipile_account_id is None:
             raise Unprocessable(f"No {body.channel.value} channel connected.")
         account_id = channel.unipile_account_id
@@ -81,7 +89,7 @@ async def inbound(ctx: SandboxContext, body: InboundIn, file: Upload | None = No
     if body.channel is ChannelType.INSTAGRAM or body.channel is ChannelType.TELEGRAM:
         sender = sender.removeprefix("@")
     try:
-        result = await ctx.control.inbound(
+        result = await control.inbound(
             account_id, sender, body.text, name=body.name, files=[file] if file else []
         )
     except UnipileError as exc:
@@ -97,35 +105,42 @@ async def inbound(ctx: SandboxContext, body: InboundIn, file: Upload | None = No
     return InboundOut(unipile_message_id=result.message_id, unipile_chat_id=result.chat_id)
 
 
-async def sent(ctx: SandboxContext) -> list[SentOut]:
-    async with ctx.db.transaction() as session:
-        accounts = await ChannelRepository(session, ctx.caller.workspace_id).account_ids()
+async def sent(db: Database, workspace_id: int, *, control: SimulatorControl) -> list[SentOut]:
+    async with db.transaction() as session:
+        accounts = await ChannelRepository(session, workspace_id).account_ids()
     if not accounts:
         return []
-    return [SentOut(**item.model_dump()) for item in await ctx.control.sent(accounts)]
+    return [SentOut(**item.model_dump()) for item in await control.sent(accounts)]
 
 
-async def set_faults(ctx: SandboxContext, body: FaultsIn) -> FaultsIn:
-    """This workspace's faults only: its calls to Unipile and its accounts' webhooks."""
-    tenant = tenant_of(ctx.caller.workspace_id)
-    faults = await ctx.control.set_faults(Faults(**body.model_dump()), tenant=tenant)
+async def set_faults(workspace_id: int, body: FaultsIn, *, control: SimulatorControl) -> FaultsIn:
+    """This workspace's faults only: its calls to Unipile and its accounts' webhooks. No unit
+    of work: nothing of ours is read or written, the faults live in the simulator."""
+    tenant = tenant_of(workspace_id)
+    faults = await control.set_faults(Faults(**body.model_dump()), tenant=tenant)
     return FaultsIn(**faults.model_dump())
 
 
 async def receipt(
-    ctx: SandboxContext, message_id: int, event: Literal["delivered", "read"]
+    db: Database,
+    workspace_id: int,
+    message_id: int,
+    event: Literal["delivered", "read"],
+    *,
+    control: SimulatorControl,
+    unipile: UnipileClient,
 ) -> None:
-    async with ctx.db.transaction() as session:
-        message = await MessageRepository(session, ctx.caller.workspace_id).get(message_id)
+    async with db.transaction() as session:
+        message = await MessageRepository(session, workspace_id).get(message_id)
         if message is None:
             raise NotFound(f"Message {message_id} not found.")
         if message.direction != Direction.OUTBOUND or message.unipile_message_id is None:
             raise Unprocessable("Only an outbound message Unipile accepted can get receipts.")
         unipile_id = message.unipile_message_id
-        channel = await ChannelRepository(session, ctx.caller.workspace_id).get(message.channel)
+        channel = await ChannelRepository(session, workspace_id).get(message.channel)
         account_id = channel.unipile_account_id if channel else None
-    await ctx.control.receipt(unipile_id, event)
+    await control.receipt(unipile_id, event)
     if event == "delivered" and account_id is not None:
         # Unipile has no delivered webhook: the flag on the message object is read back, as
         # reconciliation does, instead of waiting for its next pass.
-        await receipts.refresh(ctx.db, ctx.unipile, account_id, unipile_id)
+        await receipts.refresh(db, unipile, account_id, unipile_id)

@@ -21,7 +21,6 @@ from skylight.integrations.unipile.errors import UnipileError
 from skylight.kit.dependencies import Db
 from skylight.kit.errors import SkylightError
 from skylight.sandbox import service as sandbox
-from skylight.sandbox.service import SandboxContext
 from skylight.users.service import SignedIn
 
 router = APIRouter(prefix="/settings/channels")
@@ -54,7 +53,7 @@ async def _page(
     notice: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    cards = await service.cards(db, unipile, me)
+    cards = await service.cards(db, me.workspace_id, me.workspace_timezone, unipile=unipile)
     messages = {kind: {"error": error, "notice": notice}} if kind else {}
     context = {"cards": cards, "messages": messages}
     return await page(request, "channels.html", me, context, status_code=status_code)
@@ -72,6 +71,10 @@ async def _refused(
     return await _page(request, db, unipile, me, kind=kind, error=problem(exc), status_code=code)
 
 
+async def _card(db: Db, unipile: UnipileDep, me: SignedIn, kind: ChannelType) -> service.Card:
+    return await service.card(db, me.workspace_id, kind, me.workspace_timezone, unipile=unipile)
+
+
 @router.get("", include_in_schema=False)
 async def channels_page(request: Request, me: Me, db: Db, unipile: UnipileDep) -> Response:
     return await _page(request, db, unipile, me)
@@ -81,7 +84,7 @@ async def channels_page(request: Request, me: Me, db: Db, unipile: UnipileDep) -
 async def channel_card(
     request: Request, me: Me, db: Db, unipile: UnipileDep, channel: str
 ) -> Response:
-    card = await service.card(service.context(db, unipile, me, _kind(channel)))
+    card = await _card(db, unipile, me, _kind(channel))
     return render(request, "_channel_card.html", me, {"card": card, "messages": {}})
 
 
@@ -96,7 +99,7 @@ async def poll(
 ) -> Response:
     """A card waiting for a scan, a code or the first sync asks every 2 s: 204 while nothing
     changed (the page keeps what it shows, e.g. a half-typed code), else the new card."""
-    card = await service.card(service.context(db, unipile, me, _kind(channel)))
+    card = await _card(db, unipile, me, _kind(channel))
     if card.fingerprint == shown:
         return Response(status_code=204)
     return render(request, "_channel_card.html", me, {"card": card, "messages": {}})
@@ -113,12 +116,11 @@ async def connect_instagram(
     country: Annotated[str, Form(max_length=2)] = "",
 ) -> Response:
     kind = ChannelType.INSTAGRAM
-    ctx = service.context(db, unipile, me, kind)
     try:
         # A country only when one was typed: Unipile then logs in from there.
         fields = {"username": username, "password": password}
         body = parse(InstagramConnectIn, fields | ({"country": country} if country else {}))
-        await instagram.connect(ctx, body)
+        await instagram.connect(db, me.workspace_id, body, me.workspace_timezone, unipile=unipile)
     except (SkylightError, UnipileError) as exc:
         return await _refused(request, db, unipile, me, kind, exc)
     return _back(kind)
@@ -134,13 +136,14 @@ async def solve_instagram(
     code: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     kind = ChannelType.INSTAGRAM
-    ctx = service.context(db, unipile, me, kind)
     try:
         if not code.strip():
             return await _page(
                 request, db, unipile, me, kind=kind, error="Enter the code.", status_code=422
             )
-        result, message = await instagram.solve(ctx, account_id, code)
+        result, message = await instagram.solve(
+            db, me.workspace_id, account_id, code, me.workspace_timezone, unipile=unipile
+        )
     except (SkylightError, UnipileError) as exc:
         return await _refused(request, db, unipile, me, kind, exc)
     if isinstance(result, TwoFactorRequiredOut):
@@ -154,7 +157,7 @@ async def resend_instagram(
 ) -> Response:
     kind = ChannelType.INSTAGRAM
     try:
-        message = await instagram.resend(service.context(db, unipile, me, kind), account_id)
+        message = await instagram.resend(db, me.workspace_id, account_id, unipile=unipile)
     except (SkylightError, UnipileError) as exc:
         return await _refused(request, db, unipile, me, kind, exc)
     return await _page(request, db, unipile, me, kind=kind, notice=message)
@@ -166,7 +169,7 @@ async def connect_qr(
 ) -> Response:
     kind = _kind(channel, qr_only=True)
     try:
-        await channels.connect_qr(service.context(db, unipile, me, kind))
+        await channels.connect_qr(db, me.workspace_id, kind, unipile=unipile)
     except (SkylightError, UnipileError) as exc:
         return await _refused(request, db, unipile, me, kind, exc)
     return _back(kind)
@@ -178,7 +181,9 @@ async def refresh(
 ) -> Response:
     kind = _kind(channel)
     try:
-        out = await channels.refresh(service.context(db, unipile, me, kind))
+        out = await channels.refresh(
+            db, me.workspace_id, kind, me.workspace_timezone, unipile=unipile
+        )
     except (SkylightError, UnipileError) as exc:
         return await _refused(request, db, unipile, me, kind, exc)
     notice = f"Refreshed from Unipile: {out.sync_status.value}."
@@ -191,7 +196,7 @@ async def disconnect(
 ) -> Response:
     kind = _kind(channel)
     try:
-        await channels.disconnect(service.context(db, unipile, me, kind))
+        await channels.disconnect(db, me.workspace_id, kind, unipile=unipile)
     except (SkylightError, UnipileError) as exc:
         return await _refused(request, db, unipile, me, kind, exc)
     return _back(kind)
@@ -211,9 +216,10 @@ async def simulate_scan(
     control = getattr(request.app.state, "simulator", None)
     if control is None:
         raise PageNotFound("Simulate scan exists only in sandbox mode.")
-    ctx = SandboxContext(db=db, control=control, caller=me.caller, unipile=unipile)
     try:
-        await sandbox.scan(ctx, account_id, username.strip() or None)
+        await sandbox.scan(
+            db, me.workspace_id, account_id, username.strip() or None, control=control
+        )
     except (SkylightError, UnipileError) as exc:
         return await _refused(request, db, unipile, me, kind, exc)
     return _back(kind)

@@ -22,7 +22,6 @@ from skylight.kit.errors import NotFound, SkylightError
 from skylight.kit.params import MAX_ID
 from skylight.sandbox import service as sandbox
 from skylight.sandbox.schemas import InboundIn
-from skylight.sandbox.service import SandboxContext
 from skylight.users.service import SignedIn
 
 router = APIRouter(prefix="/inbox")
@@ -198,10 +197,7 @@ async def simulate_inbound(
     fields = {"channel": channel, "from": sender, "name": name or None, "text": text}
     try:
         body = parse(InboundIn, fields)
-        ctx = SandboxContext(
-            db=db, control=control, caller=me.caller, unipile=request.app.state.unipile
-        )
-        await sandbox.inbound(ctx, body)
+        await sandbox.inbound(db, me.workspace_id, body, control=control)
     except (SkylightError, UnipileError) as exc:
         code = exc.status_code if isinstance(exc, SkylightError) else 502
         return await _inbox(
