@@ -104,6 +104,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         webhook_retry_schedule_seconds=[0.05, 0.1, 0.1, 0.2, 0.2, 0.3],
         # A received file's fetch is tried twice, then it is unavailable.
         files_fetch_retry_seconds=[0.05],
+        # Tests run reconciliation themselves when they mean to: a periodic pass in the middle of
+        # one (the session outlives the default 5 minutes) would settle its messages behind it.
+        reconcile_interval_seconds=86400,
         # Every test calls from 127.0.0.1 with many keys; the rate-limit tests set their own.
         rate_limit_per_key="100000/minute",
         rate_limit_failed_auth_per_ip="100000/minute",
