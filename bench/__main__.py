@@ -3,9 +3,11 @@ bench/results/latest.md.
 
 Environment knobs (defaults are the full run):
   BENCH_DATABASES   sqlite,postgres
-  BENCH_ONLY        send,inbound,simulator,reads,memory,import (send and inbound: against
-                    the fake Unipile and their floors; simulator: the send path against the
-                    Unipile simulator, 0 and 300 ms, beside the same floor)
+  BENCH_ONLY        send,inbound,simulator,scale,reads,memory,import (send and inbound:
+                    against the fake Unipile and their floors; simulator: the send path
+                    against the Unipile simulator, 0 and 300 ms, beside the same floor; scale:
+                    PostgreSQL, one process vs `serve --workers 2` vs two processes, sends over
+                    8 workspaces and over one)
   BENCH_QUICK=1     `make bench-quick`: the send and inbound ratios on both databases in under
                     three minutes (fewer requests; the other rows as a smoke run only)
   BENCH_REQUESTS    requests per measurement of the hot paths (1500)
@@ -14,8 +16,7 @@ Environment knobs (defaults are the full run):
   BENCH_PROFILE=1   py-spy samples SkyLight's first repetition of each hot path; the summary
                     goes into the results, the raw stacks into bench/results/profiles/
   BENCH_WORK        a folder to keep the run's logs and databases in (default: a temporary one)
-  BENCH_MEMORY_SENDS  sends between the two RSS readings (default 20000; the issue asks
-                      for 100000, which takes most of an hour at this machine's ~40 sends/s)
+  BENCH_MEMORY_SENDS  sends between the two RSS readings (default 20000)
   BENCH_PROPOSED_INDEX=1  reads also run with the index the EXPLAIN asks for
   BENCH_IMPORT_ROWS rows of the contact import (default 100000; 5000 with BENCH_QUICK)
 """
@@ -36,6 +37,7 @@ from bench.databases import KINDS, postgres_version
 from bench.hotpath import HotResult, run_paths
 from bench.memory import MemoryResult, memory
 from bench.reads import ReadResult, reads
+from bench.scale import ScaleResult, scale_out
 
 RESULTS = Path(__file__).parent / "results"
 CONCURRENCY = 32
@@ -49,7 +51,7 @@ def _env_list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
 async def main() -> int:
     quick = os.environ.get("BENCH_QUICK") == "1"
     kinds = _env_list("BENCH_DATABASES", KINDS)
-    everything = ("send", "inbound", "simulator", "reads", "memory", "import")
+    everything = ("send", "inbound", "simulator", "scale", "reads", "memory", "import")
     only = _env_list("BENCH_ONLY", ("send", "inbound") if quick else everything)
     requests = int(os.environ.get("BENCH_REQUESTS", "1500"))
     seconds = float(os.environ.get("BENCH_SECONDS", "4" if quick else "0")) or None
@@ -65,6 +67,7 @@ async def main() -> int:
     read_results: list[ReadResult] = []
     proposed_results: list[ReadResult] = []
     memory_results: list[MemoryResult] = []
+    scale_results: list[ScaleResult] = []
     import_results: list[ImportResult] = []
     plans: dict[str, str] = {}
     started = time.monotonic()
@@ -124,6 +127,15 @@ async def main() -> int:
                 import_results.append(
                     await contacts_import(kind, work / f"import-{kind}", rows=import_rows)
                 )
+        if "scale" in only and "postgres" in kinds:
+            _say("scale-out on postgres: 1 process, --workers 2, 2 processes")
+            scale_results = await scale_out(
+                work / "scale",
+                requests=requests,
+                repeats=repeats,
+                concurrency=CONCURRENCY,
+                profile=profile,
+            )
         if "memory" in only:
             _say(f"memory: {memory_sends} sends on sqlite")
             memory_results.append(
@@ -139,6 +151,7 @@ async def main() -> int:
     )
     for table in (
         report.hot_table(hot_results, CONCURRENCY, requests, seconds) if hot_results else [],
+        report.scale_table(scale_results, CONCURRENCY, requests) if scale_results else [],
         report.read_table(read_results, read_requests) if read_results else [],
         report.read_table(proposed_results, read_requests, " (with the proposed index)")
         if proposed_results

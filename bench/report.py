@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from bench.contacts_import import ImportResult
 from bench.hotpath import HotResult, Side
 from bench.memory import MemoryResult
 from bench.reads import ReadResult
+from bench.scale import ScaleResult
 
 MIB = 1024 * 1024
 
@@ -83,6 +85,25 @@ def hot_table(
                 f"{r.database} {r.ours.drain:.2f} s, {r.stored} of {r.sent} stored" for r in inbound
             )
             + "."
+        )
+    return lines
+
+
+def scale_table(results: list[ScaleResult], concurrency: int, requests: int) -> list[str]:
+    repeats = max((len(r.rates) for r in results), default=0)
+    base = {r.spread: r.rate for r in results if r.layout == "1 process"}
+    lines = [
+        f"### Scale-out on PostgreSQL: `POST /api/v1/messages/send`, {concurrency} concurrent "
+        f"clients, {requests} requests, medians of {repeats} with [min-max], fake Unipile",
+        "",
+        "| layout | sends over | req/s | vs 1 process | CPU ms/req (all processes) |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for r in results:
+        cpu = statistics.median(r.cpu_ms)
+        lines.append(
+            f"| {r.layout} | {r.spread} | {r.rate:.0f} [{_spread(r.rates)}] "
+            f"| {r.rate / base[r.spread]:.2f} | {cpu:.1f} |"
         )
     return lines
 

@@ -110,6 +110,8 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         # Every test calls from 127.0.0.1 with many keys; the rate-limit tests set their own.
         rate_limit_per_key="100000/minute",
         rate_limit_failed_auth_per_ip="100000/minute",
+        # Many test processes share one PostgreSQL server (max_connections 100).
+        database_pool_size=5,
     )
 
 

@@ -48,7 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(create_engine(settings.resolved_database_url))
+        db = Database(
+            create_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
+        )
         app.state.db = db
         app.state.sessionmaker = db.sessionmaker
         signals = Signals()

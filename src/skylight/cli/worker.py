@@ -59,7 +59,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> int:
     from skylight.upstream import connect_upstream
     from skylight.webhooks.sender import webhook_sender
 
-    db = Database(create_engine(settings.resolved_database_url))
+    db = Database(
+        create_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
+    )
     signals = Signals()
     signals.install(db.session_class, db.engine)
     wiring.listen(signals)

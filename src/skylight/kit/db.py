@@ -29,10 +29,18 @@ from skylight.kit.sqlite import BUSY_TIMEOUT_SECONDS, READ_ONLY, configure_sqlit
 PING_IDLE_SECONDS = 5.0
 RECYCLE_SECONDS = 1800
 _LAST_USED = "skylight_last_used"
+# Connections kept open per process (SKYLIGHT_DATABASE_POOL_SIZE), and how many more may open
+# for a burst. Too few and every request past them opens and closes a connection of its own
+# (on PostgreSQL: TCP, TLS probe, authentication, and cold prepared statements).
+POOL_SIZE = 20
+MAX_OVERFLOW = 10
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
+    if parsed.database != ":memory:":
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", MAX_OVERFLOW)
     if parsed.get_backend_name() != "sqlite":
         engine = create_async_engine(url, pool_recycle=RECYCLE_SECONDS, **kwargs)
         _ping_when_idle(engine)

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     # Catch-up from Unipile's lists (also at start-up and when a channel returns to OK).
     reconcile_interval_seconds: float = Field(default=300.0, gt=0)
 
+    # Database connections each process keeps open (more open briefly for a burst). Several
+    # server and worker processes share PostgreSQL's max_connections (100 by default).
+    database_pool_size: int = Field(default=20, ge=1, le=200)
+
     # Background jobs run inside each server process unless this is off (then run
     # `skylight worker` processes; on SQLite keep one process doing them).
     run_jobs_in_process: bool = True
