@@ -44,31 +44,16 @@ class InboxRepository:
     def _postgres(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"
 
-    async def claim(self, dedupe_key: str, account_id: str, event: str) -> bool:
-        """Insert the key unless present; True when this delivery is the first. Race-free on
-        both dialects (ON CONFLICT DO NOTHING), so two concurrent redeliveries apply once."""
-        return await self._insert(dedupe_key, account_id, event, None, utcnow())
-
     async def enqueue(self, dedupe_key: str, account_id: str, event: str, payload: str) -> bool:
         """Queue a webhook's body under its key unless the key is known; True when this
         delivery is the first (the others are redeliveries, queued or applied already)."""
-        return await self._insert(dedupe_key, account_id, event, payload, None)
-
-    async def _insert(
-        self,
-        dedupe_key: str,
-        account_id: str,
-        event: str,
-        payload: str | None,
-        applied_at: datetime | None,
-    ) -> bool:
         values = {
             "dedupe_key": dedupe_key,
             "account_id": account_id,
             "event": event,
             "received_at": utcnow(),
             "payload": payload,
-            "applied_at": applied_at,
+            "applied_at": None,
         }
         statement = _insert(self.session.get_bind().dialect.name)
         return (await self.session.execute(statement, values)).scalar() is not None
