@@ -158,7 +158,7 @@ def start_floor(database_url: str, upstream: Simulator, work: Path) -> Process:
     and upstream as the server it is compared with."""
     port = free_port()
     args = [PYTHON, "-m", "bench.floor", "--port", str(port), "--database-url", database_url]
-    args += ["--dsn", upstream.dsn, "--api-key", upstream.api_key]
+    args += ["--dsn", upstream.dsn, f"--api-key={upstream.api_key}"]  # a key may begin with "-"
     process = _spawn(
         "floor",
         [*args, "--webhook-secret", WEBHOOK_SECRET],
