@@ -5,6 +5,8 @@ and the data files at rest. Webhook URLs may be private here, so the receivers c
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import stat
 from collections.abc import AsyncIterator
 from typing import Any
@@ -105,30 +107,48 @@ async def test_trickling_endpoints_cannot_hold_the_job_slots(server: Target) -> 
 
 async def _post_raw(port: int, headers: dict[str, str], size: int, *, chunked: bool) -> int:
     """POST `size` bytes to /api/v1/contacts over a raw socket, declared or chunked, while
-    reading the answer; its status."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reading the answer; its status.
+
+    A plain socket, not asyncio's streams: the server answers 413 and closes with our bytes
+    unread, so its kernel resets the connection. A stream transport that then fails to send
+    closes itself and drops the answer it had not read yet; a socket keeps what its kernel
+    received before the reset, and the sender just stops."""
+    loop = asyncio.get_running_loop()
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setblocking(False)
     framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {size}"
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    writer.write(
-        f"POST /api/v1/contacts HTTP/1.1\r\nHost: target\r\nContent-Type: application/json\r\n"
-        f"{framing}\r\n{head}\r\n".encode()
-    )
 
     async def pump() -> None:
+        await loop.sock_sendall(
+            sock,
+            f"POST /api/v1/contacts HTTP/1.1\r\nHost: target\r\nContent-Type: application/json"
+            f"\r\n{framing}\r\n{head}\r\n".encode(),
+        )
         chunk = b" " * MB
-        for _ in range(size // MB):
-            writer.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n" if chunked else chunk)
-            await writer.drain()
-        writer.write(b"0\r\n\r\n" if chunked else b"")
+        with contextlib.suppress(OSError):  # the server stopped listening: as it should
+            for _ in range(size // MB):
+                framed = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n" if chunked else chunk
+                await loop.sock_sendall(sock, framed)
+            await loop.sock_sendall(sock, b"0\r\n\r\n" if chunked else b"")
+
+    async def status_line() -> bytes:
+        answer = b""
+        while b"\r\n" not in answer:
+            data = await loop.sock_recv(sock, 4096)
+            if not data:
+                raise AssertionError(f"connection closed after {answer!r}")
+            answer += data
+        return answer.split(b"\r\n", 1)[0]
 
     pumping = asyncio.create_task(pump())
     try:
-        status_line = await asyncio.wait_for(reader.readline(), timeout=60)
+        line = await asyncio.wait_for(status_line(), timeout=60)
     finally:
         pumping.cancel()
         await asyncio.gather(pumping, return_exceptions=True)
-        writer.close()
-    return int(status_line.split()[1])
+        sock.close()
+    return int(line.split()[1])
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["declared", "chunked"])
