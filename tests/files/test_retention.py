@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select, update
 
+from skylight.files.fetching import fetch
+from skylight.files.models import File, FileStatus
 from skylight.files.storage import ObjectMissing, Storage
 from skylight.files.sweep import sweep
 from skylight.kit.db import Database
@@ -78,6 +82,15 @@ async def test_unused_uploads_expire_and_files_follow_their_message(
     both = await eventually(files_of_contact, lambda ids: len(ids) == 2)
     [inbound] = [f for f in both if f != used]
 
+    async def inbound_status() -> str:
+        response = await client.get(f"/api/v1/files/{inbound}", headers=tenant.headers)
+        status: str = response.json()["data"]["status"]
+        return status
+
+    # Its bytes fetched first: a fetch still under way at the deletion below cleans up after
+    # itself (the next test), but possibly after this one has looked.
+    await eventually(inbound_status, lambda status: status == "ready")
+
     # Within the day nothing goes.
     await sweep(db, storage, settings, utcnow() + timedelta(hours=23))
     assert await exists(client, tenant, orphan)
@@ -96,3 +109,67 @@ async def test_unused_uploads_expire_and_files_follow_their_message(
     for file_id in (used, inbound):
         assert not await exists(client, tenant, file_id)
         assert not await stored(storage, tenant, file_id)
+
+
+async def test_a_file_deleted_while_its_bytes_were_fetched_leaves_none_behind(
+    app: FastAPI, client: httpx.AsyncClient, tenant: TenantFixture, settings: Settings
+) -> None:
+    """The race a CI run once lost: the contact (so the message, so its file) is deleted and
+    the sweep takes the row while the file's download is under way; the download then stores
+    bytes no row points at. They must not stay."""
+    db: Database = app.state.db
+    storage: Storage = app.state.storage
+    await connect_qr_channel(client, tenant, "whatsapp", "+966500000610")
+    received = await client.post(
+        "/api/v1/sandbox/inbound",
+        data={"channel": "whatsapp", "from": "+966511110061"},
+        files={"file": ("photo.png", samples.png(), "image/png")},
+        headers=tenant.headers,
+    )
+    assert received.status_code == 201
+
+    async def conversations() -> list[dict[str, Any]]:
+        response = await client.get("/api/v1/conversations", headers=tenant.headers)
+        rows: list[dict[str, Any]] = response.json()["data"]
+        return rows
+
+    [conversation] = await eventually(conversations, lambda rows: len(rows) == 1)
+    contact_id = conversation["contact_id"]
+
+    async def attachment() -> dict[str, str]:
+        response = await client.get(
+            f"/api/v1/contacts/{contact_id}/messages", headers=tenant.headers
+        )
+        [message] = response.json()["data"]
+        found: dict[str, str] = message["attachments"][0]
+        return found
+
+    # Let the background fetch finish, then make the file pending again with no bytes: the
+    # fetch below is the only one.
+    file = await eventually(attachment, lambda a: a["status"] == "ready")
+    async with db.transaction() as session:
+        await session.execute(
+            update(File)
+            .where(File.public_id == file["id"])
+            .values(status=FileStatus.PENDING, storage_key=None)
+        )
+        file_id = (
+            await session.execute(select(File.id).where(File.public_id == file["id"]))
+        ).scalar_one()
+    await storage.delete(f"{tenant.workspace_id}/{file['id']}")
+
+    class DeletedMeanwhile:
+        """Storage whose first put comes after the contact's deletion and a sweep."""
+
+        async def put(self, key: str, data: bytes) -> None:
+            deleted = await client.delete(f"/api/v1/contacts/{contact_id}", headers=tenant.headers)
+            assert deleted.status_code == 204
+            assert await sweep(db, storage, settings, utcnow() + timedelta(hours=25)) == 1
+            await storage.put(key, data)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(storage, name)
+
+    status = await fetch(db, app.state.unipile, DeletedMeanwhile(), settings, file_id)
+    assert status is None
+    assert not await stored(storage, tenant, file["id"])

@@ -71,13 +71,21 @@ async def fetch(
     sniffed = sniff(data, name)
     await storage.put(key, data)
     async with db.transaction() as session:
-        await FileStore(session).fetched(
+        store = FileStore(session)
+        settled = await store.fetched(
             file_id,
             content_type=hinted if sniffed == OCTET_STREAM else sniffed,
             size=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
             storage_key=key,
         )
+        gone = not settled and await store.by_id(file_id) is None
+    if gone:
+        # Its message was deleted and the sweep took the row while we downloaded: it found no
+        # bytes to delete then, so these would stay in storage for ever. The key is this
+        # file's alone.
+        await storage.delete(key)
+        return None
     return FileStatus.READY
 
 
