@@ -9,6 +9,9 @@ SDK_STAMP := $(SDK)/node_modules/.installed
 # pytest-xdist workers. Many tests wait on real I/O (servers, the simulator's webhooks, the
 # browser), so on 2 cores 3 workers finish in about 2 minutes where 2 take about 2:45.
 TEST_WORKERS ?= 3
+# Our own modules' bytecode is cached like any project's, even where the environment says not
+# to (some sandboxes do): the tests start dozens of server processes, each importing it all.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test check lint format clean chromium unipile-sdk
 .PHONY: bench bench-quick fuzz fuzz-quick load load-quick faults faults-quick
@@ -18,7 +21,8 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	@# uv installs the same packages in about 10 s where pip takes about a minute (most of a
 	@# clean clone's `make test`); pip remains the fallback where uv cannot be had.
-	$(BIN)/python -m pip install --quiet uv && $(BIN)/uv pip install --quiet \
+	@# --compile-bytecode: pip's default, not uv's; every server a test starts imports it all.
+	$(BIN)/python -m pip install --quiet uv && $(BIN)/uv pip install --quiet --compile-bytecode \
 	  --python $(BIN)/python -e '.[dev]' || $(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
