@@ -13,7 +13,7 @@ TEST_WORKERS ?= 3
 # to (some sandboxes do): the tests start dozens of server processes, each importing it all.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test check lint imports format clean chromium unipile-sdk
+.PHONY: run test check lint format clean chromium unipile-sdk
 .PHONY: bench bench-quick fuzz fuzz-quick load load-quick faults faults-quick
 
 $(STAMP): pyproject.toml
@@ -21,9 +21,8 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	@# uv installs the same packages in about 10 s where pip takes about a minute (most of a
 	@# clean clone's `make test`); pip remains the fallback where uv cannot be had.
-	@# No --compile-bytecode (20 s for every module of every package): the first import of each
-	@# module writes its bytecode (see PYTHONDONTWRITEBYTECODE above) and later processes reuse it.
-	$(BIN)/python -m pip install --quiet uv && $(BIN)/uv pip install --quiet \
+	@# --compile-bytecode: pip's default, not uv's; every server a test starts imports it all.
+	$(BIN)/python -m pip install --quiet uv && $(BIN)/uv pip install --quiet --compile-bytecode \
 	  --python $(BIN)/python -e '.[dev]' || $(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
@@ -33,14 +32,8 @@ run: $(STAMP)
 
 ## Lint, type-check and run the test suite on both cores (SQLite everywhere, PostgreSQL where the
 ## database matters; PostgreSQL required with CI=true). The process-level fault tests: `make faults`.
-## mypy (about 20 s on a clean clone) runs beside pytest rather than before it; a type error
-## still fails `make test`, its report printed after the tests'. --dist loadgroup keeps a module
-## marked xdist_group on one worker, so a server it starts once is started once.
-test: lint imports chromium unipile-sdk
-	@$(BIN)/mypy > $(VENV)/mypy.log 2>&1 & types=$$!; \
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not slow" --durations=15 || tests=$$?; \
-	if ! wait $$types; then cat $(VENV)/mypy.log; echo "make test: mypy failed"; exit 1; fi; \
-	exit $${tests:-0}
+test: check chromium unipile-sdk
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not slow" --durations=15
 
 ## unipile-node-sdk (npm) for tests/integrations/unipile/test_sdk_contract.py; Node 18+ needed.
 unipile-sdk: $(SDK_STAMP)
@@ -60,10 +53,8 @@ chromium:
 	  fi; }
 
 ## ruff, mypy strict and the layer contracts (import-linter, see pyproject.toml).
-check: lint imports
+check: lint
 	$(BIN)/mypy
-
-imports: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 
 lint: $(STAMP)

@@ -28,8 +28,6 @@ from tests.security.conftest import UNIPILE_SECRET, Target, target
 from tests.webhooks.receivers import RawReceiver, ok
 
 FAILED_AUTH_PER_IP = 10
-# One worker runs this module (make test's --dist loadgroup), so its server starts once.
-pytestmark = pytest.mark.xdist_group("security-sandbox-server")
 
 
 @pytest.fixture(scope="module")
