@@ -65,8 +65,8 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## Benchmarks: prints the table and writes bench/results/latest.md (the full set: most of an
-## hour). bench-quick: the send and inbound ratios against their floors on SQLite and
+## Benchmarks: prints the table and writes bench/results/latest.md (the full set: about 20 min
+## on 2 cores). bench-quick: the send and inbound ratios against their floors on SQLite and
 ## PostgreSQL, in under three minutes (bench/results/quick.md).
 bench: $(STAMP)
 	$(BIN)/python -m bench
