@@ -40,6 +40,17 @@ async def exists(client: httpx.AsyncClient, tenant: TenantFixture, file_id: str)
     return response.status_code == 200
 
 
+async def receive_photo(client: httpx.AsyncClient, tenant: TenantFixture, sender: str) -> None:
+    """A WhatsApp photo from `sender`, through the sandbox (its bytes fetched in the background)."""
+    received = await client.post(
+        "/api/v1/sandbox/inbound",
+        data={"channel": "whatsapp", "from": sender},
+        files={"file": ("photo.png", samples.png(), "image/png")},
+        headers=tenant.headers,
+    )
+    assert received.status_code == 201
+
+
 async def stored(storage: Storage, tenant: TenantFixture, file_id: str) -> bool:
     try:
         await storage.get(f"{tenant.workspace_id}/{file_id}")
@@ -65,13 +76,7 @@ async def test_unused_uploads_expire_and_files_follow_their_message(
         headers=tenant.headers,
     )
     assert sent.status_code == 201
-    received = await client.post(
-        "/api/v1/sandbox/inbound",
-        data={"channel": "whatsapp", "from": "+966511110060"},
-        files={"file": ("reply.png", samples.png(), "image/png")},
-        headers=tenant.headers,
-    )
-    assert received.status_code == 201
+    await receive_photo(client, tenant, "+966511110060")
 
     async def files_of_contact() -> list[str]:
         response = await client.get(
@@ -120,13 +125,7 @@ async def test_a_file_deleted_while_its_bytes_were_fetched_leaves_none_behind(
     db: Database = app.state.db
     storage: Storage = app.state.storage
     await connect_qr_channel(client, tenant, "whatsapp", "+966500000610")
-    received = await client.post(
-        "/api/v1/sandbox/inbound",
-        data={"channel": "whatsapp", "from": "+966511110061"},
-        files={"file": ("photo.png", samples.png(), "image/png")},
-        headers=tenant.headers,
-    )
-    assert received.status_code == 201
+    await receive_photo(client, tenant, "+966511110061")
 
     async def conversations() -> list[dict[str, Any]]:
         response = await client.get("/api/v1/conversations", headers=tenant.headers)
