@@ -26,6 +26,7 @@ from skylight.integrations.unipile.simulator.config import SimulatorConfig
 from skylight.integrations.unipile.simulator.control import SimulatorControl
 from skylight.kit.files import private_directory
 from skylight.kit.settings import Settings
+from skylight.kit.tls import client_tls
 from skylight.sandbox.tenancy import tag_with_tenant
 
 
@@ -116,6 +117,7 @@ async def connect_upstream(settings: Settings) -> AsyncIterator[Upstream]:
                 # Kept alive, all of them: under load a closed one is a new TCP (and TLS) handshake.
                 limits=httpx.Limits(max_connections=50, max_keepalive_connections=50),
                 event_hooks={"request": [tag_with_tenant]},
+                verify=client_tls(),
             )
             stack.push_async_callback(http.aclose)
         client = UnipileClient(

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import httpx
 
 from skylight.kit.settings import Settings
+from skylight.kit.tls import client_tls
 from skylight.webhooks.urls import IPAddress, is_public
 
 RESPONSE_LIMIT = 4096
@@ -158,6 +159,7 @@ async def webhook_sender(settings: Settings) -> AsyncIterator[WebhookSender]:
         timeout=settings.webhook_timeout_seconds,
         follow_redirects=False,
         trust_env=False,
+        verify=client_tls(trust_env=False),
         headers={"Accept-Encoding": "identity"},
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=0),
     ) as http:

@@ -41,6 +41,7 @@ from skylight.integrations.unipile.wire import (
     validate,
 )
 from skylight.kit.dsn import normalize_dsn
+from skylight.kit.tls import client_tls
 
 # One attempt at downloading an attachment (files are larger than JSON answers).
 DOWNLOAD_SECONDS = 60.0
@@ -65,6 +66,7 @@ class UnipileClient:
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            verify=client_tls(),
             # Kept alive, all of them: under load a closed one is a new TCP (and TLS) handshake.
             limits=httpx.Limits(max_connections=50, max_keepalive_connections=50),
         )

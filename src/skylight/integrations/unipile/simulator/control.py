@@ -15,6 +15,7 @@ from skylight.integrations.unipile.schemas import Account, Message, SourceStatus
 from skylight.integrations.unipile.simulator.config import Faults
 from skylight.integrations.unipile.simulator.state import TENANT_HEADER
 from skylight.integrations.unipile.transport import error_from_response
+from skylight.kit.tls import client_tls
 
 AccountStatusMessage = SourceStatus | Literal["CREATION_SUCCESS", "SYNC_SUCCESS", "RECONNECTED"]
 
@@ -60,7 +61,7 @@ class SimulatorControl:
         http: httpx.AsyncClient | None = None,
     ) -> None:
         self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout))
+        self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout), verify=client_tls())
         self._base = base_url.rstrip("/") + "/_sandbox"
         self._api_key = api_key
 

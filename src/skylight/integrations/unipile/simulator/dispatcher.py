@@ -21,6 +21,7 @@ from skylight.integrations.unipile.simulator import tables as t
 from skylight.integrations.unipile.simulator.accounts import promote_due
 from skylight.integrations.unipile.simulator.state import SimulatorState
 from skylight.integrations.unipile.simulator.wire import now_ms
+from skylight.kit.tls import client_tls
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class Dispatcher:
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(state.config.webhook_timeout_seconds),
             headers={"user-agent": "unipile-simulator"},
+            verify=client_tls(),
         )
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._loop_task: asyncio.Task[None] | None = None
