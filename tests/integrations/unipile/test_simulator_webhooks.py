@@ -6,12 +6,15 @@ import asyncio
 import re
 from typing import Any
 
+import pytest
+
 from skylight.integrations.unipile import whatsapp_provider_id
 from skylight.integrations.unipile.schemas import (
     AccountStatusWebhookPayload,
     MessagingWebhookPayload,
     parse_webhook_payload,
 )
+from skylight.integrations.unipile.simulator.dispatcher import Dispatcher
 from tests.integrations.unipile.conftest import (
     Receiver,
     Sim,
@@ -297,3 +300,22 @@ async def test_deleted_webhook_stops_retrying(sim: Sim, receiver: Receiver) -> N
     attempts = receiver.app.attempts
     await asyncio.sleep(0.5)
     assert receiver.app.attempts <= attempts + 1  # at most the one already in flight
+
+
+async def test_an_idle_simulator_does_not_poll(
+    start_sim: StartSim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing pending, nothing connecting: its loop sleeps instead of looking 20 times a
+    second (each look a write transaction, in every embedded simulator)."""
+    looks = 0
+    tick = Dispatcher._tick
+
+    async def counted(self: Dispatcher) -> int | None:
+        nonlocal looks
+        looks += 1
+        return await tick(self)
+
+    monkeypatch.setattr(Dispatcher, "_tick", counted)
+    async with start_sim():
+        await asyncio.sleep(0.6)
+    assert looks <= 2

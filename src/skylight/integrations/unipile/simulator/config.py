@@ -23,8 +23,9 @@ class SimulatorConfig:
     webhook_timeout_seconds: float = 30.0
     # Like Unipile, messages sent through the API also come back as message_received.
     echo_api_messages: bool = True
-    # How often the background loop looks for due deliveries and CONNECTING->OK promotions.
-    poll_interval_seconds: float = 0.05
+    # The background loop wakes when a delivery is made and sleeps until the next retry or
+    # CONNECTING->OK promotion is due; this is the longest it naps, as a safety net.
+    poll_interval_seconds: float = 1.0
     # Fixes the random fault draws (and nothing else) for reproducible runs.
     seed: int | None = None
 

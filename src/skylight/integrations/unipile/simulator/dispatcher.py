@@ -50,36 +50,55 @@ class Dispatcher:
         await self._http.aclose()
 
     async def _run(self) -> None:
+        # Woken at once by whatever makes work (a new delivery, a login that will turn OK),
+        # otherwise asleep until the next retry or promotion is due; poll_interval_seconds is
+        # only the longest nap. (Every embedded simulator polling 20 times a second was a
+        # write transaction each time: a tenth of the test suite's CPU.)
         while True:
+            self._state.wake.clear()
+            next_due: int | None = None
             try:
-                await self._tick()
+                next_due = await self._tick()
             except Exception:  # the loop must survive one bad tick
                 logger.exception("simulator dispatcher tick failed")
-            self._state.wake.clear()
+            nap = self._state.config.poll_interval_seconds
+            if next_due is not None:
+                nap = min(nap, max(next_due - now_ms(), 0) / 1000)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._state.wake.wait(), self._state.config.poll_interval_seconds
-                )
+                await asyncio.wait_for(self._state.wake.wait(), nap)
 
-    async def _tick(self) -> None:
+    async def _tick(self) -> int | None:
+        """Start a worker for each webhook with a due delivery; when the next one is due
+        (epoch ms), or the next CONNECTING account turns OK, if anything is waiting."""
         async with self._state.engine.begin() as conn:
             await promote_due(conn, self._state)
+            now = now_ms()
             due = (
                 await conn.execute(
                     sa.select(t.deliveries.c.webhook_id)
                     .where(
                         t.deliveries.c.state == "pending",
-                        t.deliveries.c.next_attempt_ms <= now_ms(),
+                        t.deliveries.c.next_attempt_ms <= now,
                     )
                     .distinct()
                 )
             ).scalars()
             webhook_ids = list(due)
+            later = [
+                await conn.scalar(
+                    sa.select(sa.func.min(t.deliveries.c.next_attempt_ms)).where(
+                        t.deliveries.c.state == "pending", t.deliveries.c.next_attempt_ms > now
+                    )
+                ),
+                await conn.scalar(sa.select(sa.func.min(t.accounts.c.ok_at_ms))),
+            ]
         for webhook_id in webhook_ids:
             if webhook_id not in self._workers:
                 task = asyncio.create_task(self._drain(webhook_id))
                 self._workers[webhook_id] = task
                 task.add_done_callback(functools.partial(self._worker_done, webhook_id))
+        times = [int(x) for x in later if x is not None]
+        return min(times) if times else None
 
     def _worker_done(self, webhook_id: str, _task: asyncio.Task[None]) -> None:
         self._workers.pop(webhook_id, None)
@@ -129,3 +148,5 @@ class Dispatcher:
             await conn.execute(
                 sa.update(t.deliveries).where(t.deliveries.c.id == row.id).values(**values)
             )
+        if "next_attempt_ms" in values:
+            self._state.wake.set()  # the loop plans its nap around this retry

@@ -164,6 +164,7 @@ async def _solved(
         .where(t.accounts.c.id == account_id)
         .values(status="CONNECTING", ok_at_ms=ok_at, ok_event=first_event)
     )
+    state.wake.set()  # the dispatcher's next look (after this commits) plans the promotion
     if state.config.connect_delay_seconds <= 0:
         await promote_due(conn, state)
     if purpose == "create":
