@@ -318,4 +318,5 @@ async def test_an_idle_simulator_does_not_poll(
     monkeypatch.setattr(Dispatcher, "_tick", counted)
     async with start_sim():
         await asyncio.sleep(0.6)
-    assert looks <= 2
+    # Its first look, and room for a busy machine; polling every 50 ms made 12 to 15.
+    assert looks <= 4
