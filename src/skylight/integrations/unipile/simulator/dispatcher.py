@@ -102,6 +102,9 @@ class Dispatcher:
 
     def _worker_done(self, webhook_id: str, _task: asyncio.Task[None]) -> None:
         self._workers.pop(webhook_id, None)
+        # A delivery made while this worker was finishing was skipped by the loop's last look
+        # (its webhook had a worker): look again rather than at the next nap's end.
+        self._state.wake.set()
 
     async def _drain(self, webhook_id: str) -> None:
         while True:
