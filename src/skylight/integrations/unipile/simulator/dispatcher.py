@@ -100,10 +100,16 @@ class Dispatcher:
         times = [int(x) for x in later if x is not None]
         return min(times) if times else None
 
-    def _worker_done(self, webhook_id: str, _task: asyncio.Task[None]) -> None:
+    def _worker_done(self, webhook_id: str, task: asyncio.Task[None]) -> None:
         self._workers.pop(webhook_id, None)
         # A delivery made while this worker was finishing was skipped by the loop's last look
-        # (its webhook had a worker): look again rather than at the next nap's end.
+        # (its webhook had a worker): look again rather than at the next nap's end. Not after
+        # a failure, which would restart a failing worker in a tight loop.
+        if task.cancelled():
+            return
+        if (error := task.exception()) is not None:
+            logger.error("simulator webhook worker failed", exc_info=error)
+            return
         self._state.wake.set()
 
     async def _drain(self, webhook_id: str) -> None:
