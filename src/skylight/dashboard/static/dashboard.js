@@ -37,7 +37,16 @@
     }
   }
 
+  // A boosted navigation (a link or a form, the redirect after a POST) renders its page from
+  // a read made while it is in flight; an event in that window reaches the old page, and the
+  // new one would show the state before it. Keep them, and replay them on the new page.
+  var navigating = null;
+  var missed = [];
+
   function dispatch(type, data) {
+    if (navigating) {
+      missed.push([type, data]);
+    }
     document.querySelectorAll("[data-refresh-on][id]").forEach(function (element) {
       if (wants(element, type, data)) {
         refresh(element);
@@ -47,12 +56,24 @@
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     var element = event.detail.elt;
+    if (event.detail.boosted) {
+      navigating = event.detail.xhr;
+      missed = [];
+    }
     if (element.id && element.hasAttribute("data-refresh-on")) {
       busy.set(element.id, element);
     }
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     var element = event.detail.elt;
+    // (htmx reports the end on an ancestor when the element itself was swapped out.)
+    if (event.detail.boosted && navigating === event.detail.xhr) {
+      // The new page is swapped in by now (settling is immediate): refresh what it shows.
+      var events = missed;
+      navigating = null;
+      missed = [];
+      events.forEach(function (pair) { dispatch(pair[0], pair[1]); });
+    }
     if (!element.id || busy.get(element.id) !== element) {
       return;
     }
