@@ -70,3 +70,32 @@ async def sent_log(client: httpx.AsyncClient, tenant: TenantFixture) -> list[dic
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()["data"]
     return items
+
+
+async def receive(
+    client: httpx.AsyncClient,
+    tenant: TenantFixture,
+    sender: str,
+    file: tuple[str, bytes, str] | None,
+    text: str | None = None,
+) -> httpx.Response:
+    """A WhatsApp message from `sender` through the sandbox, with a file or not."""
+    fields = {"channel": "whatsapp", "from": sender, **({"text": text} if text else {})}
+    if file is None:
+        return await client.post("/api/v1/sandbox/inbound", json=fields, headers=tenant.headers)
+    return await client.post(
+        "/api/v1/sandbox/inbound", data=fields, files={"file": file}, headers=tenant.headers
+    )
+
+
+async def history(client: httpx.AsyncClient, tenant: TenantFixture) -> list[dict[str, Any]]:
+    """The messages of the workspace's first conversation ([] while there is none)."""
+    conversations = await client.get("/api/v1/conversations", headers=tenant.headers)
+    rows = conversations.json()["data"]
+    if not rows:
+        return []
+    response = await client.get(
+        f"/api/v1/contacts/{rows[0]['contact_id']}/messages", headers=tenant.headers
+    )
+    messages: list[dict[str, Any]] = response.json()["data"]
+    return messages

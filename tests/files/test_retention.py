@@ -20,7 +20,7 @@ from skylight.kit.settings import Settings
 from skylight.kit.time import utcnow
 from tests.factories import TenantFixture
 from tests.files import samples
-from tests.sandbox_flows import connect_qr_channel, eventually, make_contact
+from tests.sandbox_flows import connect_qr_channel, eventually, history, make_contact, receive
 
 pytestmark = pytest.mark.both_databases
 
@@ -38,17 +38,6 @@ async def exists(client: httpx.AsyncClient, tenant: TenantFixture, file_id: str)
     response = await client.get(f"/api/v1/files/{file_id}", headers=tenant.headers)
     assert response.status_code in (200, 404)
     return response.status_code == 200
-
-
-async def receive_photo(client: httpx.AsyncClient, tenant: TenantFixture, sender: str) -> None:
-    """A WhatsApp photo from `sender`, through the sandbox (its bytes fetched in the background)."""
-    received = await client.post(
-        "/api/v1/sandbox/inbound",
-        data={"channel": "whatsapp", "from": sender},
-        files={"file": ("photo.png", samples.png(), "image/png")},
-        headers=tenant.headers,
-    )
-    assert received.status_code == 201
 
 
 async def stored(storage: Storage, tenant: TenantFixture, file_id: str) -> bool:
@@ -76,7 +65,8 @@ async def test_unused_uploads_expire_and_files_follow_their_message(
         headers=tenant.headers,
     )
     assert sent.status_code == 201
-    await receive_photo(client, tenant, "+966511110060")
+    photo = ("reply.png", samples.png(), "image/png")
+    assert (await receive(client, tenant, "+966511110060", photo)).status_code == 201
 
     async def files_of_contact() -> list[str]:
         response = await client.get(
@@ -125,27 +115,16 @@ async def test_a_file_deleted_while_its_bytes_were_fetched_leaves_none_behind(
     db: Database = app.state.db
     storage: Storage = app.state.storage
     await connect_qr_channel(client, tenant, "whatsapp", "+966500000610")
-    await receive_photo(client, tenant, "+966511110061")
-
-    async def conversations() -> list[dict[str, Any]]:
-        response = await client.get("/api/v1/conversations", headers=tenant.headers)
-        rows: list[dict[str, Any]] = response.json()["data"]
-        return rows
-
-    [conversation] = await eventually(conversations, lambda rows: len(rows) == 1)
-    contact_id = conversation["contact_id"]
-
-    async def attachment() -> dict[str, str]:
-        response = await client.get(
-            f"/api/v1/contacts/{contact_id}/messages", headers=tenant.headers
-        )
-        [message] = response.json()["data"]
-        found: dict[str, str] = message["attachments"][0]
-        return found
+    photo = ("photo.png", samples.png(), "image/png")
+    assert (await receive(client, tenant, "+966511110061", photo)).status_code == 201
 
     # Let the background fetch finish, then make the file pending again with no bytes: the
     # fetch below is the only one.
-    file = await eventually(attachment, lambda a: a["status"] == "ready")
+    [message] = await eventually(
+        lambda: history(client, tenant),
+        lambda rows: len(rows) == 1 and rows[0]["attachments"][0]["status"] == "ready",
+    )
+    contact_id, file = message["contact_id"], message["attachments"][0]
     async with db.transaction() as session:
         await session.execute(
             update(File)

@@ -15,39 +15,13 @@ from skylight.integrations.unipile.attachments import Attachment
 from skylight.kit.db import Database
 from tests.factories import TenantFixture
 from tests.files import samples
-from tests.sandbox_flows import connect_qr_channel, eventually
+from tests.sandbox_flows import connect_qr_channel, eventually, history, receive
 
 pytestmark = pytest.mark.both_databases
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-async def receive(
-    client: httpx.AsyncClient,
-    tenant: TenantFixture,
-    sender: str,
-    file: tuple[str, bytes, str] | None,
-    text: str | None = None,
-) -> httpx.Response:
-    fields = {"channel": "whatsapp", "from": sender, **({"text": text} if text else {})}
-    if file is None:
-        return await client.post("/api/v1/sandbox/inbound", json=fields, headers=tenant.headers)
-    return await client.post(
-        "/api/v1/sandbox/inbound", data=fields, files={"file": file}, headers=tenant.headers
-    )
-
-
-async def history(client: httpx.AsyncClient, tenant: TenantFixture) -> list[dict[str, Any]]:
-    conversations = await client.get("/api/v1/conversations", headers=tenant.headers)
-    rows = conversations.json()["data"]
-    if not rows:
-        return []
-    contact_id = rows[0]["contact"]["id"] if "contact" in rows[0] else rows[0]["contact_id"]
-    response = await client.get(f"/api/v1/contacts/{contact_id}/messages", headers=tenant.headers)
-    messages: list[dict[str, Any]] = response.json()["data"]
-    return messages
 
 
 async def test_a_received_photo_is_a_message_with_its_image(
