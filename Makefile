@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SDK := tests/integrations/unipile/sdk
 SDK_STAMP := $(SDK)/node_modules/.installed
 # pytest-xdist workers. Many tests wait on real I/O (servers, the simulator's webhooks, the
-# browser), so 3 workers on 2 cores beat 2; 4 overload the machine (measured: pytest 105-110 s with 3).
+# browser), so 3 workers on 2 cores beat 2; 4 overload the machine (pytest 105-110 s with 3).
 TEST_WORKERS ?= 3
 # Our own modules' bytecode is cached like any project's, even where the environment says not
 # to (some sandboxes do): the tests start dozens of server processes, each importing it all.
