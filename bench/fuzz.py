@@ -72,10 +72,6 @@ async def _schemathesis(
         "1",
         "--workers",
         "1",
-        "--report",
-        "junit",
-        "--report-dir",
-        str(work / "report"),
         *selection,
     ]
     result = await asyncio.to_thread(
